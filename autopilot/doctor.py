@@ -32,6 +32,7 @@ def run_checks(config: Config, *, offline: bool = False) -> list[Check]:
         check_display,
         check_keyring,
         lambda: check_model(config, offline=offline),
+        lambda: check_local_model(config),
     ]
     results = []
     for check in checks:
@@ -179,7 +180,8 @@ def check_model(config: Config, *, offline: bool) -> Check:
             "model",
             "fail",
             "no model configured",
-            "`autopilot config set model openai/gpt-4o-mini` and `autopilot keys set openai`",
+            "`autopilot config set model openai/gpt-4o-mini` and `autopilot keys set openai`, "
+            "or run `autopilot --local` (an embedded model, no key needed)",
         )
     if offline:
         return Check("model", "ok", f"{config.model} configured (not contacted: --offline)")
@@ -197,6 +199,35 @@ def check_model(config: Config, *, offline: bool) -> Check:
         )
     where = f" at {config.api_base}" if config.api_base else ""
     return Check("model", "ok", f"{config.model}{where} answered ({reply!r})")
+
+
+def check_local_model(config: Config) -> Check:
+    import importlib.util
+
+    from autopilot.llm.local import HUB_MODELS, is_gguf, models_cache_dir
+
+    fix = "`./install.sh --local` (or `pip install 'autopilot[local]'`)"
+    if importlib.util.find_spec("llama_cpp") is None:
+        return Check(
+            "local", "warn", "embedded model not installed (`autopilot --local` unavailable)", fix
+        )
+    if config.local.model_path:
+        path = Path(config.local.model_path).expanduser()
+        if not is_gguf(path):
+            return Check(
+                "local", "fail", f"local.model_path {path} is missing or not a GGUF file",
+                "point local.model_path at a .gguf file",
+            )  # fmt: skip
+        return Check("local", "ok", f"embedded model ready: {path}")
+    cached = models_cache_dir() / HUB_MODELS[config.local.model].filename
+    if is_gguf(cached):
+        return Check("local", "ok", f"embedded model ready: {cached}")
+    hub = HUB_MODELS[config.local.model]
+    return Check(
+        "local",
+        "ok",
+        f"llama-cpp-python installed; {hub.filename} ({hub.size_hint}) is fetched on first use",
+    )
 
 
 async def _ping(config: Config) -> str:

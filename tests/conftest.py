@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.scripted_server import ScriptedServer
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(
@@ -20,3 +22,13 @@ def isolated_home(
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     monkeypatch.delenv("AUTOPILOT_CONFIG", raising=False)
     yield root
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[ScriptedServer]:
+    """A running scripted OpenAI-compatible server (``.url``); queue replies with ``.push``."""
+    server = ScriptedServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

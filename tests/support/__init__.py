@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite (the scripted OpenAI-compatible server)."""
