@@ -81,6 +81,12 @@ def add_global_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", default=s, metavar="PATH", help="config file to use instead of the default"
     )
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        default=s,
+        help="use the embedded local model (llama-cpp-python; no API key needed)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,7 +171,9 @@ def _main(argv: list[str]) -> int:
         os.environ["AUTOPILOT_DEBUG"] = "1"
         import logging
 
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        # Our own debug logs only: litellm's and asyncio's would drown them (and may echo keys).
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        logging.getLogger("autopilot").setLevel(logging.DEBUG)
     config = load_config(args)
     if getattr(args, "local", False) and _needs_model(args):
         from autopilot.llm.local import serve_local_model

@@ -233,23 +233,11 @@ def _coerce(value: Any, hint: Any, source: str, key: str) -> Any:
         if isinstance(value, str) and value.lower() in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: true or false")
-    if hint is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: a whole number")
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: a whole number") from None
-        if number < 0:
-            raise ConfigError(f"{source}: '{key}' is {number}; allowed: a number >= 0")
-        return number
-    if hint is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: a number")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: a number") from None
+    if hint is int or hint is float:
+        number = _parse_number(value, hint)
+        if number is None:
+            what = "a whole number" if hint is int else "a number"
+            raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: {what}")
         if number < 0:
             raise ConfigError(f"{source}: '{key}' is {number}; allowed: a number >= 0")
         return number
@@ -258,6 +246,18 @@ def _coerce(value: Any, hint: Any, source: str, key: str) -> Any:
             raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: a string")
         return value
     return value
+
+
+def _parse_number(value: Any, kind: type[int] | type[float]) -> int | float | None:
+    """``value`` as ``kind``, or None; booleans and fractional "whole numbers" are refused."""
+    if isinstance(value, bool) or (
+        kind is int and isinstance(value, float) and not value.is_integer()
+    ):
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _from_environ(environ: Mapping[str, str]) -> dict[str, str]:

@@ -160,7 +160,7 @@ class Observation(Event):
     type: ClassVar[str] = "observation"
     text: str
     step: int = 0
-    images: tuple[str, ...] = ()
+    images: list[str] = field(default_factory=list)
 
 
 # --- host tools -------------------------------------------------------------------------

@@ -112,7 +112,16 @@ def test_doctor_reports_one_line_per_check_with_fixes() -> None:
     result = autopilot("doctor", "--offline", env={"DISPLAY": ""})
     lines = result.stdout.strip().splitlines()
     names = [line.split()[1] for line in lines[:-1]]
-    assert names == ["python", "docker", "image", "chromium", "display", "keyring", "model", "local"]
+    assert names == [
+        "python",
+        "docker",
+        "image",
+        "chromium",
+        "display",
+        "keyring",
+        "model",
+        "local",
+    ]
     for line in lines[:-1]:
         assert line.split()[0] in {"ok", "warn", "fail"}
         if not line.startswith("ok"):

@@ -41,6 +41,8 @@ def test_layers_file_then_env_then_flags(tmp_path: Path) -> None:
     [
         ('approval_mode = "sometimes"', r"'approval_mode' is 'sometimes'; allowed: 'ask', 'auto'"),
         ('max_steps = "many"', r"'max_steps' is 'many'; allowed: a whole number"),
+        ("max_steps = 3.5", r"'max_steps' is 3.5; allowed: a whole number"),
+        ("max_steps = true", r"'max_steps' is True; allowed: a whole number"),
         ("[sandbox]\ncpus = -1", r"'sandbox.cpus' is -1.0; allowed: a number >= 0"),
         ("colour = 3", r"unknown key 'colour'"),
         ("[sandbox]\nnetwrk = true", r"unknown key 'sandbox.netwrk'"),

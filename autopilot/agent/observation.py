@@ -1,0 +1,46 @@
+"""What the model is told after a cell: output, value, error and images, capped."""
+
+from __future__ import annotations
+
+from autopilot.agent.cells import SHELL_ERROR
+from autopilot.sandbox.base import ExecResult
+
+
+def cap(text: str, limit: int) -> str:
+    """Head and tail of ``text`` within about ``limit`` characters, saying how much was cut."""
+    if limit <= 0 or len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n[... {cut} characters cut ...]\n{text[-tail:]}"
+
+
+def format_result(result: ExecResult, *, limit: int, image_notes: list[str]) -> str:
+    parts: list[str] = []
+    if result.stdout:
+        parts.append("stdout:\n" + cap(result.stdout.rstrip("\n"), limit))
+    if result.stderr:
+        parts.append("stderr:\n" + cap(result.stderr.rstrip("\n"), limit))
+    if result.value is not None:
+        parts.append("Value: " + cap(result.value, limit))
+    if result.truncated and result.full_output_path:
+        parts.append(f"(the output was cut; all of it is in {result.full_output_path})")
+    parts.extend(image_notes)
+    error = result.error
+    if result.state_lost:
+        pass  # said by the caller, with the state_lost prompt
+    elif result.interrupted:
+        pass  # said by the caller
+    elif error is not None and error.type == SHELL_ERROR:
+        parts.append(f"The command failed ({error.message}).")
+    elif error is not None:
+        detail = error.traceback.strip()
+        if not detail.endswith(f"{error.type}: {error.message}".strip()):
+            detail = f"{detail}\n{error.type}: {error.message}".strip()
+        parts.append("Error:\n" + cap(detail, limit))
+    if result.timed_out:
+        parts.append("The cell ran out of time and was stopped.")
+    if not parts:
+        parts.append("(the code ran and printed nothing)")
+    return "Output:\n" + "\n".join(parts)
