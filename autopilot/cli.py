@@ -185,12 +185,8 @@ def _main(argv: list[str]) -> int:
 
 def _needs_model(args: argparse.Namespace) -> bool:
     """Only the chat and ``run`` talk to a model: don't start one for ``config show``."""
-    handler = getattr(args, "handler", None)
-    return handler is None or getattr(handler, "__name__", "") in {
-        "run",
-        "run_command",
-        "handle_run",
-    }
+    # A command that needs one says so: ``set_defaults(handler=..., needs_model=True)``.
+    return getattr(args, "handler", None) is None or bool(getattr(args, "needs_model", False))
 
 
 def _dispatch(args: argparse.Namespace, config: Any) -> int:

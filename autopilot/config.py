@@ -7,7 +7,7 @@ changed copy (used for command-line flags).
 
 Top-level keys and sections::
 
-    model, api_base, user, approval_mode, policy_file, max_steps, debug
+    model, api_base, user, approval_mode, policy_file, max_steps, prompt_style, debug
     [sandbox]  backend, image, memory, cpus, pids_limit, network, timeout_s, ca_bundle,
                workspace, output_cap_chars
     [llm]      timeout_s, max_retries, temperature, retry_base_delay_s, retry_max_delay_s
@@ -18,6 +18,8 @@ Top-level keys and sections::
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -32,6 +34,8 @@ ENV_PREFIX = "AUTOPILOT_"
 
 ApprovalMode = Literal["ask", "auto"]
 SandboxBackend = Literal["docker", "local"]
+# "compact": a short system prompt for small local models; "auto" picks it for --local.
+PromptStyle = Literal["auto", "full", "compact"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Config:
     approval_mode: ApprovalMode = "ask"
     policy_file: str = ""
     max_steps: int = 30
+    prompt_style: PromptStyle = "auto"
     debug: bool = False
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
@@ -235,7 +240,7 @@ def _coerce(value: Any, hint: Any, source: str, key: str) -> Any:
         raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: true or false")
     if hint is int or hint is float:
         number = _parse_number(value, hint)
-        if number is None:
+        if number is None or not math.isfinite(number):
             what = "a whole number" if hint is int else "a number"
             raise ConfigError(f"{source}: '{key}' is {value!r}; allowed: {what}")
         if number < 0:
@@ -348,8 +353,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
+        # JSON's escapes (\n, \t, \", \\, \uXXXX) are TOML's; TOML also wants DEL escaped.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")

@@ -24,22 +24,22 @@ class Check:
 
 
 def run_checks(config: Config, *, offline: bool = False) -> list[Check]:
-    checks: list[Callable[[], Check]] = [
-        check_python,
-        lambda: check_docker(config),
-        lambda: check_image(config),
-        lambda: check_chromium(config),
-        check_display,
-        check_keyring,
-        lambda: check_model(config, offline=offline),
-        lambda: check_local_model(config),
+    # Named here, so a check that crashes is still reported under its own name.
+    checks: list[tuple[str, Callable[[], Check]]] = [
+        ("python", check_python),
+        ("docker", lambda: check_docker(config)),
+        ("image", lambda: check_image(config)),
+        ("chromium", lambda: check_chromium(config)),
+        ("display", check_display),
+        ("keyring", check_keyring),
+        ("model", lambda: check_model(config, offline=offline)),
+        ("local", lambda: check_local_model(config)),
     ]
     results = []
-    for check in checks:
+    for name, check in checks:
         try:
             results.append(check())
         except Exception as exc:  # a check must never crash the report
-            name = getattr(check, "__name__", "check").removeprefix("check_")
             results.append(
                 Check(name, "fail", f"the check itself failed: {type(exc).__name__}: {exc}")
             )

@@ -62,7 +62,7 @@ def env_var_for(provider: str) -> str | None:
 
 def mask(key: str) -> str:
     """``sk-abc…wxyz`` style: enough to recognise a key, never enough to use it."""
-    if len(key) <= 8:
+    if len(key) < 16:  # seven characters shown would be most of a short key
         return "*" * len(key)
     return f"{key[:3]}…{key[-4:]}"
 
@@ -134,10 +134,16 @@ class _KeyringStore:
         self.description = f"OS keyring ({type(backend).__module__}.{type(backend).__name__})"
 
     def get(self, provider: str) -> str | None:
-        return self._keyring.get_password(SERVICE, provider)  # type: ignore[attr-defined]
+        try:
+            return self._keyring.get_password(SERVICE, provider)  # type: ignore[attr-defined]
+        except Exception as exc:  # locked, D-Bus gone, backend bug: one line, and a way out
+            raise _keyring_failed("read", exc) from exc
 
     def set(self, provider: str, key: str) -> None:
-        self._keyring.set_password(SERVICE, provider, key)  # type: ignore[attr-defined]
+        try:
+            self._keyring.set_password(SERVICE, provider, key)  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise _keyring_failed("store", exc) from exc
         self._remember(provider, add=True)
 
     def delete(self, provider: str) -> bool:
@@ -162,6 +168,15 @@ class _KeyringStore:
         names = set(self.providers())
         names.add(provider) if add else names.discard(provider)
         _write_private(_index_path(), json.dumps(sorted(names)))
+
+
+def _keyring_failed(verb: str, exc: Exception) -> ConfigError:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    return ConfigError(
+        f"the OS keyring could not {verb} the key ({first})",
+        hint="unlock the keyring, set the provider's environment variable, or "
+        "`export AUTOPILOT_KEYRING=0` to keep keys in a private file instead",
+    )
 
 
 class _FileStore:

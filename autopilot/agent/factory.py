@@ -24,7 +24,7 @@ def build_agent(
     sandbox: Sandbox | None = None,
     tools: Any = None,
 ) -> Agent:
-    """An Agent with its LLM, sandbox and session log.
+    """An Agent with its LLM, sandbox, host tools and session log.
 
     ``resume`` is a session id (or unique prefix), or ``""`` / ``"latest"`` for the latest: its log is reopened, the
     conversation restored, and the model told its sandbox is fresh. The sandbox starts in
@@ -45,6 +45,12 @@ def build_agent(
 
         workspace = Path(config.sandbox.workspace or Path.cwd())
         sandbox = create_sandbox(config.sandbox, session_id=session.session_id, workspace=workspace)
+    if tools is None:
+        # The host tools (web, browser, desktop, user) behind the privilege policy. Cheap to
+        # build: the browser and the desktop start only at their first call.
+        from autopilot.tools import create_bridge
+
+        tools = create_bridge(config, interaction)
     agent = Agent(
         llm=llm,
         sandbox=sandbox,
@@ -53,6 +59,8 @@ def build_agent(
         session=session,
         tools=tools,
     )
+    if hasattr(tools, "set_emit"):
+        tools.set_emit(agent.emit)  # each tool call and its decision is an event of the turn
     if resume is not None:
         agent.restore(restore(events))
     agent.start_sandbox()

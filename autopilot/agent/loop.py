@@ -21,8 +21,9 @@ from autopilot.agent.compaction import compact, estimate_tokens
 from autopilot.agent.control import TurnControl, TurnInterrupted
 from autopilot.agent.execution import CellRunner
 from autopilot.agent.fences import Block, classify, strip_prompts
-from autopilot.agent.observation import format_result
-from autopilot.agent.prompts import render, system_prompt
+from autopilot.agent.observation import cap, format_result
+from autopilot.agent.prompts import render, resolve_style, system_prompt
+from autopilot.agent.repeats import GIVE_UP_AFTER, NOTE_AT, RepeatGuard, Verdict, error_hint
 from autopilot.agent.resume import Restored, resume_note
 from autopilot.agent.session import SessionLog
 from autopilot.agent.streaming import Reply, stream_reply
@@ -31,8 +32,6 @@ from autopilot.errors import AutopilotError, Interrupted, RuntimeFailure
 from autopilot.interaction import CodeApprovalRequest, Interaction, RefuseAll
 from autopilot.llm.base import LLM, ImagePart, LLMUsage, Message
 from autopilot.sandbox.base import ExecResult, Sandbox
-
-LOOP_LIMIT = 3  # the same failing code this many times in a row triggers the loop breaker
 
 
 @dataclass
@@ -58,7 +57,8 @@ class Agent:
         self.session = session
         self.tools = tools
         self.history: list[Message] = []
-        self.system_prompt = system_prompt(tools)
+        self.prompt_style = resolve_style(config.prompt_style, llm.model)
+        self.system_prompt = system_prompt(tools, self.prompt_style)
         self._control = TurnControl()
         self._cells = CellRunner(
             sandbox,
@@ -73,8 +73,8 @@ class Agent:
         self._blocks = 0
         self._announced = False
         self._resumed = False
-        self._failed_code: tuple[str, str] | None = None
-        self._failed_repeats = 0
+        self._repeats = RepeatGuard()
+        self._last_attempt: Message | None = None  # the last one-block reply that ran
         self._last_step_failed = False
         self._nudged_after_error = False
         self._own_loop: asyncio.AbstractEventLoop | None = None
@@ -147,6 +147,12 @@ class Agent:
         loop.run_until_complete(self.aclose())
         loop.close()
 
+    def set_approval_mode(self, mode: str) -> None:
+        """``auto`` runs every block from now on; ``ask`` asks the person again."""
+        if mode not in ("ask", "auto"):
+            raise ValueError(f"unknown approval mode {mode!r}")
+        self._auto_approve = mode == "auto"
+
     async def aclose(self) -> None:
         for task in self._background:
             task.cancel()
@@ -154,8 +160,13 @@ class Agent:
         try:
             await self._cells.close()
         finally:
-            if self.session is not None:
-                self.session.close()
+            try:
+                closer = getattr(self.tools, "aclose", None)
+                if closer is not None:
+                    await closer()  # the browser, when one was started
+            finally:
+                if self.session is not None:
+                    self.session.close()
 
     # --- the turn -------------------------------------------------------------------------
 
@@ -174,6 +185,7 @@ class Agent:
             self._person_indexes.append(len(self.history))
             self.history.append(Message("user", text))
             self._last_step_failed = self._nudged_after_error = False
+            self._repeats.reset()
             while outcome.reason is None:
                 if self._control.interrupted:  # between steps: do not even ask the model
                     outcome.reason = "interrupted"
@@ -261,6 +273,7 @@ class Agent:
         images: list[tuple[ImagePart, str]] = []
         final: str | None = None
         failed = False
+        hint: str | None = None  # a failed cell's hint for the task reminder ("" : said already)
         for block in actions:
             kind = classify(block)
             self._blocks += 1
@@ -322,7 +335,14 @@ class Agent:
                 break
             done = result[0]
             limit = self.config.sandbox.output_cap_chars
-            notes.append(format_result(done, limit=limit, image_notes=self._image_notes(done)))
+            notes.append(
+                format_result(
+                    done,
+                    limit=limit,
+                    image_notes=self._image_notes(done),
+                    brief=self.prompt_style == "compact",
+                )
+            )
             if done.state_lost:
                 notes.append(render("state_lost.txt"))
             if done.interrupted and self._control.interrupted:
@@ -330,11 +350,19 @@ class Agent:
                 notes.append(render("interrupted_cell.txt"))
                 yield self._record(ev.InterruptedEvent(during="code"))
                 break
+            verdict = self._repeats.saw(code, done)
+            self._forget_repeated_attempt(verdict, single=len(actions) == 1)
+            if verdict.give_up:
+                outcome.reason = "error"
+                yield self._record(_error_event(_repeated_failure(verdict, done)))
+                failed = not done.ok
+                break
+            if verdict.repeated:
+                notes.append(self._repeat_note(verdict, done))
             if not done.ok:
                 failed = True
-                notes.extend(self._loop_breaker(code, done))
+                hint = "" if verdict.repeated else error_hint(done)
                 break
-            self._failed_code, self._failed_repeats = None, 0
             if kind == "python" and cells.mentions_final_answer(code):
                 final = await self._cells.take_final_answer()
                 if final is not None and self._needs_a_look(code):
@@ -345,6 +373,8 @@ class Agent:
         self._last_step_failed = failed
         if failed:
             self._nudged_after_error = False
+        if self.prompt_style == "compact" and hint is not None and outcome.reason is None:
+            notes.append(self._task_reminder(hint))
         yield self._observe(step, notes, images)
         if final is not None and outcome.reason is None:
             outcome.reason = "final_answer"
@@ -379,16 +409,33 @@ class Agent:
             return True
         return False
 
-    def _loop_breaker(self, code: str, result: ExecResult) -> list[str]:
-        error = result.error
-        key = (" ".join(code.split()), f"{error.type}: {error.message}" if error else "")
-        if key == self._failed_code:
-            self._failed_repeats += 1
-        else:
-            self._failed_code, self._failed_repeats = key, 1
-        if self._failed_repeats >= LOOP_LIMIT:
-            return [render("loop_breaker.txt", count=self._failed_repeats)]
-        return []
+    def _forget_repeated_attempt(self, verdict: Verdict, *, single: bool) -> None:
+        """Keep one copy of a repeated attempt in the prompt (the session log keeps all).
+
+        The current reply is the last message; the previous identical attempt and its
+        observation sit just before it — drop them if they belong to this turn.
+        """
+        previous, self._last_attempt = self._last_attempt, self.history[-1] if single else None
+        if not (verdict.repeated and single and previous is not None):
+            return
+        start = len(self.history) - 3
+        person = self._person_indexes[-1] if self._person_indexes else -1
+        if start > person and self.history[start] is previous:
+            del self.history[start : start + 2]
+
+    def _repeat_note(self, verdict: Verdict, result: ExecResult) -> str:
+        if verdict.repeats >= NOTE_AT + GIVE_UP_AFTER - 1:
+            return render("loop_last_chance.txt", count=verdict.repeats, hint=error_hint(result))
+        if result.ok:
+            return render("loop_same_output.txt", count=verdict.repeats)
+        return render("loop_breaker.txt", count=verdict.repeats, hint=error_hint(result))
+
+    def _task_reminder(self, hint: str) -> str:
+        """Small models lose the task after an error: restate it under the error.
+
+        Only then: under every output it made the 0.5B copy it as its answer."""
+        task = self.history[self._person_indexes[-1]].content if self._person_indexes else ""
+        return render("task_reminder.txt", task=cap(task.strip(), 600), hint=hint)
 
     def _observe(
         self, step: int, notes: list[str], images: list[tuple[ImagePart, str]]
@@ -436,6 +483,19 @@ class Agent:
                     "Agent.run() cannot be used inside an event loop; use `async for` on agent.turn()"
                 )
         return self._own_loop
+
+
+def _repeated_failure(verdict: Verdict, result: ExecResult) -> RuntimeFailure:
+    error = result.error
+    if error is None:
+        what = "the same code with the same output"
+    else:
+        what = "the same failing code ("
+        what += f"{error.type}: {error.message}".splitlines()[0][:160] + ")"
+    return RuntimeFailure(
+        f"stopped: the model ran {what} {verdict.repeats} times",
+        hint="rephrase the task or break it into steps, or use a larger model (--model)",
+    )
 
 
 def _error_event(error: BaseException) -> ev.ErrorEvent:

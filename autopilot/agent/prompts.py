@@ -10,13 +10,24 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import Any, Literal
+
+from autopilot.llm.local import LOCAL_MODEL_ALIAS
+
+# The model string ``--local`` configures (see autopilot.llm.local.local_config).
+LOCAL_MODEL = f"openai/{LOCAL_MODEL_ALIAS}"
+SYSTEM_FILES = {"full": "system.md", "compact": "system_compact.md"}
 
 PROMPT_FILES = (
     "system.md",
+    "system_compact.md",
     "tools.md",
     "check_after_error.txt",
     "loop_breaker.txt",
+    "loop_last_chance.txt",
+    "loop_same_output.txt",
+    "task_reminder.txt",
+    "error_hints.txt",
     "unsupported_language.txt",
     "skipped.txt",
     "edited.txt",
@@ -41,11 +52,26 @@ def render(name: str, **values: Any) -> str:
     return template(name).substitute(values).strip()
 
 
-def system_prompt(tools: Any = None) -> str:
-    """The system prompt; ``tools`` is a registry with ``prompt_text()``, or None."""
+def resolve_style(style: str, model: str) -> Literal["full", "compact"]:
+    """``prompt_style`` made concrete: "auto" is compact for the embedded local model.
+
+    Small local models do better with a short prompt (on a laptop CPU, prompt processing
+    is most of each step's time) and one short example that is not about files.
+    """
+    if style == "compact" or (style == "auto" and model.strip() == LOCAL_MODEL):
+        return "compact"
+    return "full"
+
+
+def system_prompt(tools: Any = None, style: str = "full") -> str:
+    """The system prompt in ``style`` ("full" or "compact"); ``tools`` is a registry with
+    ``prompt_text()``, or None."""
     tool_text = ""
     if tools is not None:
-        text = tools.prompt_text().strip()
+        # Small models get signatures only: every prompt token costs them seconds on a CPU.
+        text = (
+            tools.prompt_text(brief=True) if style == "compact" else tools.prompt_text()
+        ).strip()
         if text:
             tool_text = "\n" + render("tools.md", tool_text=text) + "\n"
-    return render("system.md", tools=tool_text)
+    return render(SYSTEM_FILES[style], tools=tool_text)

@@ -21,11 +21,13 @@ def create_llm(config: Config) -> LLM:
     from autopilot.keys import get_key
     from autopilot.llm._providers import provider_of
     from autopilot.llm.litellm_client import LiteLLMClient
+    from autopilot.llm.local import watch_local_server
 
     model = config.model.strip()
-    return LiteLLMClient(
+    client = LiteLLMClient(
         model,
         api_base=config.api_base or None,
         api_key=get_key(provider_of(model)),
         config=config.llm,
     )
+    return watch_local_server(client, config.api_base)

@@ -19,14 +19,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autopilot.config import Config, LocalConfig
 from autopilot.errors import ConfigError, RuntimeFailure, UserError
 
 LOCAL_MODEL_ALIAS = "local"
+_RUNNING: dict[str, LocalModelServer] = {}  # url -> server, so create_llm can watch it
 
 
 class LocalModelError(RuntimeFailure):
@@ -182,7 +184,11 @@ class LocalModelServer:
             start_new_session=True,
         )
         log.close()
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:  # Ctrl-C while the model loads: the server is in its own
+            self.stop()  # session, so it never saw the SIGINT; __exit__ will not run
+            raise
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.local.startup_timeout_s
@@ -197,6 +203,7 @@ class LocalModelServer:
                 with urllib.request.urlopen(f"{self.url}/models", timeout=2) as response:
                     models = json.load(response)
                 if any(m.get("id") == LOCAL_MODEL_ALIAS for m in models.get("data", [])):
+                    _RUNNING[self.url] = self
                     return
             except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
                 pass
@@ -221,7 +228,17 @@ class LocalModelServer:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def died(self) -> LocalModelError:
+        """The error for a server that stopped under a running session."""
+        code = self._process.returncode if self._process else None
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return LocalModelError(
+            f"the local model server stopped ({how}) while answering",
+            hint=f"its log: {self.log_path}; run the command again to restart it",
+        )
+
     def stop(self) -> None:
+        _RUNNING.pop(self.url, None)
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
@@ -238,6 +255,45 @@ class LocalModelServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LocalModelClient:
+    """An LLM served by a :class:`LocalModelServer` that says so when the server dies.
+
+    Without this, a crashed server shows as a refused connection or, worse, as a stream
+    that just ends — a cut reply the agent would take for an answer. The context window is
+    the server's ``n_ctx``: litellm does not know it for a local model.
+    """
+
+    def __init__(self, inner: Any, server: LocalModelServer) -> None:
+        self._inner = inner
+        self._server = server
+
+    def __getattr__(self, name: str) -> Any:  # model, supports_vision, check_key …
+        return getattr(self._inner, name)
+
+    @property
+    def context_window(self) -> int:
+        return self._server.local.context
+
+    async def stream(
+        self, messages: Sequence[Any], *, stop: Sequence[str] | None = None
+    ) -> AsyncIterator[Any]:
+        try:
+            async for chunk in self._inner.stream(messages, stop=stop):
+                yield chunk
+        except Exception as exc:
+            if not self._server.alive():
+                raise self._server.died() from exc
+            raise
+        if not self._server.alive():
+            raise self._server.died()
+
+
+def watch_local_server(llm: Any, api_base: str) -> Any:
+    """``llm`` wrapped in a :class:`LocalModelClient` when ``api_base`` is a server we run."""
+    server = _RUNNING.get(api_base.rstrip("/"))
+    return LocalModelClient(llm, server) if server is not None else llm
 
 
 def local_config(config: Config, server: LocalModelServer) -> Config:

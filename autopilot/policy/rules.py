@@ -122,7 +122,11 @@ def is_private_address(value: Any) -> bool:
     """True for URLs/hosts off the public internet (see the module docstring)."""
     if not isinstance(value, str):
         return False
-    text = value.strip()
+    # Read the URL as a browser would (WHATWG): tabs and newlines vanish, "\\" is "/", and
+    # "http:host" or "http:/host" mean "http://host" — else such a spelling hides the host.
+    text = re.sub(r"[\t\n\r]", "", value).strip().replace("\\", "/")
+    if web := re.match(r"(?i)(https?|wss?|ftp):/*", text):
+        text = f"{web[1]}://{text[web.end() :]}"
     if "://" in text or text.lower().startswith(("file:", "data:", "javascript:")):
         parts = urlsplit(text)
         if parts.scheme.lower() not in {"http", "https", "ws", "wss", "ftp"}:

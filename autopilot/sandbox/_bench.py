@@ -9,6 +9,7 @@ per cell. Used by ``bench/sandbox.py`` and ``autopilot sandbox bench``.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -44,11 +45,20 @@ def _rss_mb() -> float:
 async def run_bench(
     config: SandboxConfig, *, progress: Progress | None = None, round_trips: int = 200
 ) -> dict[str, Any]:
-    from autopilot.sandbox.docker_sandbox import DockerSandbox
-
     say = progress or (lambda _line: None)
     workspace = Path(tempfile.mkdtemp(prefix="autopilot-bench-"))
-    _make_writable(workspace)
+    try:  # a failed or interrupted run must not leave the folder behind
+        _make_writable(workspace)
+        return await _measure(config, workspace, say, round_trips)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
+async def _measure(
+    config: SandboxConfig, workspace: Path, say: Progress, round_trips: int
+) -> dict[str, Any]:
+    from autopilot.sandbox.docker_sandbox import DockerSandbox
+
     config = replace(config, backend="docker", network=False, timeout_s=60.0)
     report: dict[str, Any] = {"image": config.image}
 
@@ -167,9 +177,6 @@ async def run_bench(
         "docker_exec_over_ours": exec_ms / ours,
         "new_container_over_ours": fresh_ms / ours,
     }
-    import shutil
-
-    shutil.rmtree(workspace, ignore_errors=True)
     return report
 
 

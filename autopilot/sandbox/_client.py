@@ -112,15 +112,22 @@ class RunnerClient:
                 if not data:
                     break
                 frames = decoder.feed(data)
-                if frames:
-                    while not self._in_flight.acquire(timeout=1.0):
-                        if self._stopping or self.loop.is_closed():
-                            return
-                    self.loop.call_soon_threadsafe(self._dispatch, frames)
+                if not frames:
+                    continue
+                if not self._wait_for_room():
+                    break
+                self.loop.call_soon_threadsafe(self._dispatch, frames)
         except Exception:  # a broken socket is the same as the runner going away
             pass
         with contextlib.suppress(RuntimeError):  # the loop may be closed already
             self.loop.call_soon_threadsafe(self._on_closed)
+
+    def _wait_for_room(self) -> bool:
+        """Backpressure; False when closing, so the reader stops (and still says closed)."""
+        while not self._in_flight.acquire(timeout=1.0):
+            if self._stopping or self.loop.is_closed():
+                return False
+        return True
 
     def _dispatch(self, frames: list[Frame]) -> None:
         try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
+from autopilot.safe_paths import open_below
+
 
 class _StreamKeeper:
     def __init__(self, cap: int) -> None:
@@ -54,11 +56,16 @@ class _StreamKeeper:
 class OutputCollector:
     """Collects one cell's stdout/stderr; see the module docstring."""
 
-    def __init__(self, cap: int, host_path: Path, shown_path: str) -> None:
+    def __init__(
+        self, cap: int, host_path: Path, shown_path: str, root: Path | None = None
+    ) -> None:
         self.unlimited = cap <= 0
         self.cap = cap if cap > 0 else 1 << 62
         self.host_path = host_path
         self.shown_path = shown_path
+        # Below ``root`` (the workspace: the sandbox writes there too) no link is followed.
+        self.root = root if root is not None else host_path.parent
+        self.save_error: str | None = None
         self.streams = {"stdout": _StreamKeeper(self.cap), "stderr": _StreamKeeper(self.cap)}
         self._held: list[str] = []
         self._held_len = 0
@@ -71,16 +78,21 @@ class OutputCollector:
         if self._file is not None:
             self._file.write(text)
             return
+        if self.save_error is not None:
+            return
         self._held.append(text)
         self._held_len += len(text)
         if self._held_len > self.cap:
             self._spill()
 
     def _spill(self) -> None:
-        self.host_path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.host_path.open("w", encoding="utf-8", errors="replace")
-        self._file.writelines(self._held)
-        self._held = []
+        held, self._held = self._held, []
+        try:
+            self._file = open_below(self.root, self.host_path)
+        except OSError as exc:
+            self.save_error = exc.strerror or type(exc).__name__
+            return
+        self._file.writelines(held)
 
     @property
     def truncated(self) -> bool:
@@ -89,14 +101,16 @@ class OutputCollector:
     def finish(self) -> tuple[str, str, bool, str | None]:
         """``(stdout, stderr, truncated, full_output_path)`` for the ExecResult."""
         truncated = self.truncated
-        if truncated and self._file is None:
+        if truncated and self._file is None and self.save_error is None:
             self._spill()
         if self._file is not None:
             self._file.close()
             self._file = None
+        saved = truncated and self.save_error is None
+        where = self.shown_path if saved else f"a file that could not be saved ({self.save_error})"
         return (
-            self.streams["stdout"].render(self.shown_path),
-            self.streams["stderr"].render(self.shown_path),
+            self.streams["stdout"].render(where),
+            self.streams["stderr"].render(where),
             truncated,
-            self.shown_path if truncated else None,
+            self.shown_path if saved else None,
         )

@@ -15,6 +15,9 @@ from typing import Any
 FRAME = struct.Struct(">II")
 DOCKER_HEADER = struct.Struct(">BxxxI")
 STDOUT, STDERR = 1, 2
+# The runner sends at most 1 MiB of output per frame; images and tool calls can be larger.
+# Code in the sandbox can write to the channel too: a bigger frame is an attack or a bug.
+MAX_FRAME_BYTES = 256 << 20
 
 
 def encode_frame(header: dict[str, Any], payload: bytes = b"") -> bytes:
@@ -35,6 +38,8 @@ class FrameDecoder:
         offset = 0
         while len(buffer) - offset >= FRAME.size:
             header_len, payload_len = FRAME.unpack_from(buffer, offset)
+            if header_len + payload_len > MAX_FRAME_BYTES:
+                raise ValueError(f"a {header_len + payload_len:,}-byte frame is too large")
             end = offset + FRAME.size + header_len + payload_len
             if len(buffer) < end:
                 break

@@ -359,6 +359,7 @@ class RunnerSandbox:
             call_id=str(header.get("call_id")),
             tool=str(header.get("tool")),
             args=header.get("args") or {},
+            cell=cell.name,
         )
         reply: dict[str, Any] = {"type": "tool_result", "call_id": request.call_id}
         try:
@@ -367,6 +368,15 @@ class RunnerSandbox:
             result = _encode_images(await self._tool_handler(request), cell)
             json.dumps(result)
             reply.update(ok=True, result=result)
+        except asyncio.CancelledError:
+            # The cell ended (or was stopped) first. A thread it started may still wait on
+            # this call inside the runner: answer it, or it blocks there forever.
+            message = f"{request.tool}: the cell ended before the tool answered"
+            with contextlib.suppress(OSError):
+                client.send(
+                    {**reply, "ok": False, "error": {"kind": "ToolError", "message": message}}
+                )
+            raise
         except PermissionDenied as exc:
             reply.update(ok=False, error={"kind": "PermissionDenied", "message": str(exc)})
         except ToolError as exc:
@@ -393,7 +403,10 @@ class _Cell:
         self.on_output = on_output
         host_path = sandbox.workspace / OUTPUTS_DIR / f"{name}.txt"
         self.collector = OutputCollector(
-            sandbox.config.output_cap_chars, host_path, sandbox._shown_output_path(name)
+            sandbox.config.output_cap_chars,
+            host_path,
+            sandbox._shown_output_path(name),
+            root=sandbox.workspace,
         )
         self.decoders = {
             s: codecs.getincrementaldecoder("utf-8")("replace") for s in ("stdout", "stderr")

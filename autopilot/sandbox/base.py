@@ -74,6 +74,7 @@ class ToolRequest:
     call_id: str
     tool: str
     args: dict[str, Any] = field(default_factory=dict)
+    cell: str = ""  # the cell that made the call ("" when unknown): one agent step
 
 
 # Answers a ToolRequest on the host: returns a JSON-able result, or raises

@@ -105,6 +105,7 @@ class DockerSandbox(RunnerSandbox):
     def container_spec(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(create_container kwargs, create_host_config kwargs)`` for this session."""
         config = self.config
+        check_workspace(self.workspace)
         user = container_user()
         uid, _, gid = user.partition(":")
         environment = dict(IMAGE_ENV)
@@ -156,7 +157,7 @@ class DockerSandbox(RunnerSandbox):
         return create, host_config
 
     def _launch(self) -> Transport:
-        from docker.errors import ImageNotFound, NotFound
+        from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
         api = self.docker.api
         if not self._reaped:  # once per sandbox, not on every restart
@@ -165,14 +166,22 @@ class DockerSandbox(RunnerSandbox):
                 reap_orphans(self.docker)
         self.workspace.mkdir(parents=True, exist_ok=True)
         create, host_kwargs = self.container_spec()
-        host_config = api.create_host_config(
-            **{k: v for k, v in host_kwargs.items() if v is not None}
-        )
         image = self.config.image
         try:
+            host_config = api.create_host_config(
+                **{k: v for k, v in host_kwargs.items() if v is not None}
+            )
             created = api.create_container(image, host_config=host_config, **create)
         except (ImageNotFound, NotFound) as exc:
             raise ImageMissingError(image) from exc
+        except DockerException as exc:  # e.g. a memory or CPU limit the engine refuses
+            why = exc.explanation if isinstance(exc, APIError) and exc.explanation else exc
+            first_line = (str(why).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise SandboxError(
+                f"Docker refused to create the sandbox: {first_line}",
+                hint="check sandbox.memory, sandbox.cpus and sandbox.pids_limit "
+                "(`autopilot config show`)",
+            ) from None
         self.container_id = created["Id"]
         try:
             sock = api.attach_socket(
@@ -270,6 +279,27 @@ class DockerSandbox(RunnerSandbox):
             error = transport.diagnostics.decode("utf-8", "replace").strip()
             raise SandboxError(f"copying {command[-1]} failed: {error or f'exit status {code}'}")
         return b"".join(chunks)
+
+
+def check_workspace(workspace: Path) -> None:
+    """Refuse a workspace that holds the home folder or Autopilot's config or data (where
+    keys may be stored): mounted read-write, it would give the sandboxed code the person's
+    keys, ssh keys and shell start-up files — and a way to run code on the host."""
+    from autopilot.config import config_dir, data_dir
+
+    workspace = workspace.resolve()
+    for what, path in (
+        ("your home folder", Path.home()),
+        ("Autopilot's config", config_dir()),
+        ("Autopilot's data and keys", data_dir()),
+    ):
+        guarded = path.expanduser().resolve()
+        if workspace == guarded or workspace in guarded.parents:
+            raise SandboxError(
+                f"the working folder {workspace} contains {what}; the sandbox will not mount it",
+                hint="start autopilot in a project folder, or "
+                "`autopilot config set sandbox.workspace ~/autopilot-work`",
+            )
 
 
 def _slug(text: str) -> str:

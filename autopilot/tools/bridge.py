@@ -11,7 +11,8 @@
    JSON, untrusted content marked (see :mod:`autopilot.tools.results`).
 
 Every call is a ``ToolCalled`` event (with the decision and the rule) and a
-``ToolFinished`` event. A per-step budget stops runaway loops. Nothing a tool returns can
+``ToolFinished`` event. A per-step budget stops runaway loops (a step is one code cell:
+``ToolRequest.cell`` changing, or ``new_step()``, fills it again). Nothing a tool returns can
 reach the policy or an approval: only the person and the config change them.
 """
 
@@ -52,10 +53,11 @@ class ToolBridge:
         self.emit = emit or (lambda event: None)
         self.step_budget = step_budget
         self.calls_this_step = 0
+        self._cell = ""
 
     # The agent takes the bridge as ``tools=``: it renders the prompt and defines the stubs.
-    def prompt_text(self) -> str:
-        return self.registry.prompt_text()
+    def prompt_text(self, *, brief: bool = False) -> str:
+        return self.registry.prompt_text(brief=brief)
 
     def specs(self) -> list[ToolSpec]:
         return self.registry.specs()
@@ -72,6 +74,9 @@ class ToolBridge:
         self.calls_this_step = 0
 
     async def handle(self, request: ToolRequest) -> Any:
+        if request.cell and request.cell != self._cell:  # each cell is a step of its own
+            self._cell = request.cell
+            self.new_step()
         self.calls_this_step += 1
         if self.calls_this_step > self.step_budget:
             message = (

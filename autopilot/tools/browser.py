@@ -17,6 +17,7 @@ from typing import Any
 
 from autopilot.config import BrowserConfig
 from autopilot.errors import ToolError
+from autopilot.policy.rules import is_private_address
 from autopilot.sandbox.base import ExecImage
 from autopilot.tools.results import Untrusted
 from autopilot.tools.snapshot import compact, normalize_ref
@@ -44,6 +45,11 @@ class BrowserSession:
         self._context: Any = None
         self._page: Any = None
         self._lock: asyncio.Lock | None = None
+        # Whether pages may reach this machine or the local network: only after the policy
+        # let browser.open go to such an address (it asks the person by default).
+        self._local_allowed = False
+        self._guarding = False
+        self._blocked: str | None = None
 
     # --- the tools -------------------------------------------------------------------------
 
@@ -51,11 +57,13 @@ class BrowserSession:
         """Open url in the browser. Returns {url, title, snapshot}; refs like [e12] in the
         snapshot name elements for click/type/select."""
         page = await self._ensure_page()
+        await self._guard_local(not is_private_address(url))
         for attempt in (1, 2):
             try:
                 await page.goto(url, wait_until="load", timeout=NAVIGATION_TIMEOUT_MS)
                 break
             except Exception as exc:
+                await self._leave_if_local(f"browser.open {url}")
                 message = _playwright_message(exc)
                 # A failed load leaves Chromium's error page still navigating; the next goto
                 # is then "interrupted by another navigation": let it settle, try once more.
@@ -115,6 +123,7 @@ class BrowserSession:
     async def read(self, max_chars: int = 20000) -> dict:
         """The visible text of the page (capped at max_chars): {url, title, text, truncated}."""
         page = await self._ensure_page()
+        await self._leave_if_local("browser.read")
         text = await page.locator("body").inner_text(timeout=ACTION_TIMEOUT_MS)
         return {
             "url": page.url,
@@ -126,6 +135,7 @@ class BrowserSession:
     async def screenshot(self, full_page: bool = False) -> ExecImage:
         """A PNG screenshot of the page (the viewport, or the whole page)."""
         page = await self._ensure_page()
+        await self._leave_if_local("browser.screenshot")
         png = await page.screenshot(full_page=full_page, type="png")
         size = page.viewport_size or VIEWPORT
         return ExecImage(png=png, width=size["width"], height=size["height"])
@@ -146,6 +156,7 @@ class BrowserSession:
 
     async def observe(self) -> dict:
         page = await self._ensure_page()
+        await self._leave_if_local("browser")
         try:
             raw = await page.locator("body").aria_snapshot(mode="ai", timeout=ACTION_TIMEOUT_MS)
         except Exception as exc:
@@ -162,6 +173,45 @@ class BrowserSession:
         with contextlib.suppress(Exception):
             await page.wait_for_load_state("load", timeout=ACTION_TIMEOUT_MS)
         return await self.observe()
+
+    async def _guard_local(self, on: bool) -> None:
+        """Route requests through :meth:`_guard` only while it has something to refuse:
+        routing every request slows pages down and shifts Chromium's navigation timing."""
+        self._local_allowed, self._blocked = not on, None
+        if on != self._guarding:
+            if on:
+                await self._context.route("**/*", self._guard)
+            else:
+                await self._context.unroute("**/*", self._guard)
+            self._guarding = on
+
+    async def _guard(self, route: Any) -> None:
+        """A page opened as public must not reach this machine or the local network —
+        by a redirect, a link, a script or a sub-request: the policy judged only the URL
+        given to browser.open (and asks before opening a local one)."""
+        request = route.request
+        if not self._local_allowed and _is_web(request.url) and is_private_address(request.url):
+            if _is_main_navigation(request):  # the model should hear why it went nowhere
+                self._blocked = request.url
+            await route.abort("blockedbyclient")
+        else:
+            await route.fallback()
+
+    async def _leave_if_local(self, what: str) -> None:
+        """Before anything of a page reaches the model: a server-side redirect slips past
+        the route guard (Playwright does not route redirects), so check where it landed."""
+        blocked, self._blocked = self._blocked, None
+        page = self._page
+        url = page.url if page is not None else ""
+        if not self._local_allowed and _is_web(url) and is_private_address(url):
+            blocked = url
+            with contextlib.suppress(Exception):
+                await page.goto("about:blank", timeout=ACTION_TIMEOUT_MS)
+        if blocked is not None:
+            raise ToolError(
+                f"{what}: refused to let the page reach the local address {blocked}; "
+                "open that URL directly if you need it (the person will be asked)"
+            )
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -239,7 +289,8 @@ class BrowserSession:
                 f"cannot start Chromium: {_playwright_message(exc)}; "
                 "set [browser] executable in the config or run `playwright install chromium`"
             ) from None
-        self._context = await self._browser.new_context(viewport=VIEWPORT)
+        # Service workers would answer requests out of the guard's sight.
+        self._context = await self._browser.new_context(viewport=VIEWPORT, service_workers="block")
         self._context.set_default_timeout(ACTION_TIMEOUT_MS)
         # A link opening a new tab: follow it, the model sees one page at a time.
         self._context.on("page", self._adopt_page)
@@ -250,6 +301,7 @@ class BrowserSession:
     async def close(self) -> None:
         browser, playwright = self._browser, self._playwright
         self._browser = self._playwright = self._context = self._page = None
+        self._guarding = self._local_allowed = False
         if browser is not None:
             with contextlib.suppress(Exception):  # already gone (crashed, killed)
                 await browser.close()
@@ -291,6 +343,17 @@ def find_chromium(config: BrowserConfig, playwright: Any = None) -> str | None:
         "no Chromium found",
         hint="install chromium, run `playwright install chromium`, or set [browser] executable",
     )
+
+
+def _is_main_navigation(request: Any) -> bool:
+    try:
+        return bool(request.is_navigation_request() and request.frame.parent_frame is None)
+    except Exception:  # a service worker's request has no frame
+        return False
+
+
+def _is_web(url: str) -> bool:
+    return url.split(":", 1)[0].lower() in {"http", "https", "ws", "wss"}
 
 
 def _playwright_message(exc: BaseException) -> str:

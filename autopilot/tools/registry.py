@@ -102,10 +102,22 @@ class ToolRegistry:
             for t in self._ordered()
         ]
 
-    def prompt_text(self) -> str:
-        """The tools as the model sees them: one block per group, signature + docstring."""
+    def prompt_text(self, *, brief: bool = False) -> str:
+        """The tools as the model sees them: one block per group, signature + docstring.
+
+        ``brief`` gives signatures only, for small models whose every prompt token costs."""
         if not self.tools:
             return ""
+        if brief:
+            return "\n".join(
+                [UNTRUSTED_NOTE]
+                + [
+                    " ".join(
+                        t.qualified_name + t.signature_text for t in self._ordered() if t.group == g
+                    )
+                    for g in self.groups()
+                ]
+            )
         lines: list[str] = [UNTRUSTED_NOTE, ""]
         for group in self.groups():
             lines.append(f"# {group}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
+import re
 from typing import Any
 
 from autopilot.sandbox.base import ExecImage
@@ -27,8 +28,12 @@ class Untrusted(str):
     __slots__ = ()
 
 
+# Any spelling a reader might take for the marker: case, and spaces around the slash.
+_MARKER = re.compile(r"<(\s*/?\s*untrusted)", re.IGNORECASE)
+
+
 def mark_untrusted(text: str, source: str) -> str:
-    body = text.replace("</untrusted", "&lt;/untrusted").replace("<untrusted", "&lt;untrusted")
+    body = _MARKER.sub(r"&lt;\1", text)
     return f'<untrusted source="{html.escape(source, quote=True)}">{body}</untrusted>'
 
 

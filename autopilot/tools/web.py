@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import re
+import time
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -19,7 +20,8 @@ from autopilot.tools.results import Untrusted
 
 SEARCH_TIMEOUT_S = 5  # per engine request (ddgs)
 SEARCH_DEADLINE_S = 10.0  # for the whole search
-FETCH_TIMEOUT_S = 15.0
+FETCH_TIMEOUT_S = 15.0  # per socket operation
+FETCH_DEADLINE_S = 30.0  # for the whole body: a server dripping bytes must not hold us
 FETCH_MAX_BYTES = 3_000_000
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) autopilot"
 
@@ -84,7 +86,7 @@ def fetch(url: str, max_chars: int = 20000) -> dict:
     try:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
         with _opener(url).open(request, timeout=FETCH_TIMEOUT_S) as response:
-            body = response.read(FETCH_MAX_BYTES + 1)
+            body = _read_body(response, url)
             final_url = response.geturl()
             status = getattr(response, "status", 200) or 200
             content_type = response.headers.get("Content-Type", "") or ""
@@ -114,6 +116,25 @@ def fetch(url: str, max_chars: int = 20000) -> dict:
         "text": Untrusted(text[:max_chars]),
         "truncated": truncated,
     }
+
+
+def _read_body(response: Any, url: str) -> bytes:
+    """Up to ``FETCH_MAX_BYTES + 1`` bytes, within ``FETCH_DEADLINE_S``."""
+    deadline = time.monotonic() + FETCH_DEADLINE_S
+    chunks: list[bytes] = []
+    size = 0
+    while size <= FETCH_MAX_BYTES:
+        if time.monotonic() > deadline:
+            raise ToolError(
+                f"web.fetch {url}: no complete answer within {FETCH_DEADLINE_S:g} s "
+                "(the server is too slow)"
+            )
+        piece = response.read1(min(65536, FETCH_MAX_BYTES + 1 - size))
+        if not piece:
+            break
+        chunks.append(piece)
+        size += len(piece)
+    return b"".join(chunks)
 
 
 class _NoRedirectToLocal(urllib.request.HTTPRedirectHandler):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autopilot import events as ev
 from autopilot.errors import AutopilotError, UsageError
+from autopilot.safe_paths import open_below
 from autopilot.tui import sessions, slash, transcript
 from autopilot.tui.widgets.assistant_message_view import AssistantMessageView
 from autopilot.tui.widgets.notice_view import NoticeView
@@ -53,9 +55,8 @@ class SlashCommands:
         else:
             interaction.mode = "auto" if interaction.mode == "ask" else "ask"
         agent = self.app.controller.agent
-        if hasattr(agent, "_auto_approve"):
-            # The Agent keeps "always" itself and has no public setter yet (asked for one).
-            agent._auto_approve = interaction.mode == "auto"  # type: ignore[union-attr]
+        if agent is not None and hasattr(agent, "set_approval_mode"):
+            agent.set_approval_mode(interaction.mode)
         self.app.status.set(mode=interaction.mode)
         await self.say(f"approval mode: {interaction.mode}")
 
@@ -117,7 +118,7 @@ class SlashCommands:
         text = transcript.to_markdown(self.app.renderer.record)
         path = _export_path(self.app.workspace, args or name)
         try:
-            path.write_text(text, encoding="utf-8")
+            _write_export(self.app.workspace, path, text)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
         await self.say(f"conversation saved to {path}")
@@ -132,6 +133,17 @@ class SlashCommands:
 def _export_path(workspace: Path, given: str) -> Path:
     path = Path(given).expanduser()
     return path if path.is_absolute() else workspace / path
+
+
+def _write_export(workspace: Path, path: Path, text: str) -> None:
+    """Inside the workspace the sandbox may have planted links: never follow them there."""
+    root = Path(os.path.abspath(workspace))  # textual: resolving would follow planted links
+    target = Path(os.path.abspath(path))
+    if target.is_relative_to(root):
+        with open_below(root, target) as fh:
+            fh.write(text)
+    else:
+        target.write_text(text, encoding="utf-8")
 
 
 def error_event(error: BaseException) -> ev.ErrorEvent:

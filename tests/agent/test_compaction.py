@@ -31,8 +31,8 @@ def test_old_long_messages_are_shortened_then_summarised() -> None:
 
 
 async def test_agent_compacts_the_prompt_but_keeps_history_and_log_whole() -> None:
-    big = "```python\nprint('y' * 6000)\n```"
-    replies = [big] * 8 + ["done"]
+    # Different code each step: the same cell with the same output is a loop (repeats.py).
+    replies = [f"```python\nprint('{i}' * 6000)\n```" for i in range(8)] + ["done"]
     session = SessionLog.create(Config(user="t"))
     agent = make_agent(
         replies, context_window=6_000, session=session, config=Config(approval_mode="auto")

@@ -162,12 +162,14 @@ async def test_step_limit() -> None:
     assert of_type(events, ev.Notice)[0].level == "warning"
 
 
-async def test_loop_breaker_after_three_identical_failures() -> None:
+async def test_loop_breaker_from_the_second_identical_failure() -> None:
+    # Measured: small greedy models repeat at once, so the note comes at the first repeat
+    # (tests/agent/test_repeats.py covers dropping duplicates and giving up).
     failing = "```python\nimport nothing_here\n```"
     agent = make_agent([failing, failing, failing, "I cannot import it.", "Really."])
     await collect(agent, "go")
     observations = [c.messages[-1].content for c in agent.llm.calls[1:4]]
-    assert ["same failing code" in o for o in observations] == [False, False, True]
+    assert ["the same" in o for o in observations] == [False, True, True]
 
 
 async def test_bash_block_runs_as_a_shell_command_with_streamed_output() -> None:

@@ -8,7 +8,7 @@ from autopilot.agent import prompts
 
 
 class Tools:
-    def prompt_text(self) -> str:
+    def prompt_text(self, *, brief: bool = False) -> str:
         return "web.search(query: str) -> list[dict]: search the web"
 
     def specs(self) -> list:
@@ -45,3 +45,18 @@ def test_prompt_files_are_listed() -> None:
         p.name for p in resources.files("autopilot").joinpath("prompts").iterdir() if p.is_file()
     }
     assert shipped == set(prompts.PROMPT_FILES)
+
+
+def test_the_compact_prompt_lists_real_tools_by_signature_only() -> None:
+    from autopilot.config import Config
+    from autopilot.interaction import AutoApprove
+    from autopilot.tools import create_bridge
+
+    bridge = create_bridge(Config(), AutoApprove())
+    compact = prompts.system_prompt(bridge, "compact")
+    full = prompts.system_prompt(bridge, "full")
+    for name in ("web.search(", "browser.open(", "desktop.click(", "user.ask("):
+        assert name in compact and name in full
+    assert "<untrusted" in compact  # the warning about page content stays
+    assert "Left-click at screen pixel" in full and "Left-click at screen pixel" not in compact
+    assert len(compact) < len(full) - 2000

@@ -50,7 +50,7 @@ class Registry:
     def __init__(self) -> None:
         self.calls = []
 
-    def prompt_text(self) -> str:
+    def prompt_text(self, *, brief: bool = False) -> str:
         return "web.search(query) -> results"
 
     def specs(self) -> list[ToolSpec]:
@@ -94,3 +94,56 @@ async def test_events_emitted_during_a_cell_join_the_turn_in_order() -> None:
     kinds = [e.type for e in events]
     assert kinds.index("code_started") < kinds.index("tool_called") < kinds.index("code_finished")
     assert of_type(events, ev.ToolCalled)[0].tool == "web.search"
+
+
+async def test_build_agent_wires_the_host_tools_behind_the_policy(tmp_path) -> None:
+    """A real user's agent gets web/browser/desktop/user tools, their stubs and their events."""
+    from autopilot.agent import build_agent
+    from autopilot.config import Config, SandboxConfig
+    from autopilot.interaction import AutoApprove
+    from autopilot.llm import ScriptedLLM
+    from autopilot.sandbox.base import ToolRequest
+
+    sandbox = FakeSandbox()
+    config = Config(sandbox=SandboxConfig(workspace=str(tmp_path)))
+    agent = build_agent(config, AutoApprove(), llm=ScriptedLLM(["hi"]), sandbox=sandbox)
+    try:
+        names = {f"{spec.group}.{spec.name}" for spec in sandbox.tool_specs}
+        assert {
+            "web.search",
+            "web.fetch",
+            "browser.open",
+            "desktop.screenshot",
+            "user.ask",
+        } <= names
+        assert "browser.open" in agent.system_prompt
+        assert sandbox.tool_handler is not None
+        # A call the shipped policy denies (no rule matches an unknown tool) is an event.
+        recorded: list[ev.Event] = []
+        agent.emit = recorded.append  # type: ignore[method-assign]
+        agent.tools.set_emit(agent.emit)
+        try:
+            await sandbox.tool_handler(ToolRequest(call_id="c1", tool="nosuch.tool", args={}))
+        except Exception as exc:
+            assert type(exc).__name__ in {"ToolError", "PermissionDenied"}
+        else:
+            raise AssertionError("an unknown tool must be refused")
+        called = [e for e in recorded if isinstance(e, ev.ToolCalled)]
+        assert called and called[0].decision == "deny"
+    finally:
+        await agent.aclose()
+
+
+async def test_approval_mode_can_change_mid_session() -> None:
+    from autopilot.config import Config
+    from autopilot.interaction import RefuseAll
+
+    agent = make_agent(
+        ["```python\nprint(1)\n```", "done"],
+        interaction=RefuseAll(),
+        config=Config(approval_mode="ask"),
+    )
+    agent.set_approval_mode("auto")  # what the TUI's /mode does
+    events = await collect(agent, "go")
+    decisions = of_type(events, ev.CodeDecision)
+    assert [(d.decision, d.by) for d in decisions] == [("run", "mode")]

@@ -140,3 +140,32 @@ def test_doctor_docker_failure_says_how_to_start_it() -> None:
     docker_line = next(line for line in result.stdout.splitlines() if line.split()[1] == "docker")
     assert docker_line.startswith("fail")
     assert "systemctl start docker" in docker_line
+
+
+def test_only_commands_that_talk_to_a_model_start_the_local_one() -> None:
+    import argparse
+
+    from autopilot import cli
+
+    parser = cli.build_parser()
+    assert cli._needs_model(parser.parse_args([]))  # the chat
+    assert cli._needs_model(parser.parse_args(["run", "task"]))
+    assert not cli._needs_model(parser.parse_args(["config", "show"]))
+    # The command says so itself (``needs_model``), whatever its handler is called.
+    renamed = argparse.Namespace(handler=lambda args, config: 0, needs_model=True)
+    assert cli._needs_model(renamed)
+
+
+def test_a_crashing_doctor_check_is_reported_under_its_own_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autopilot import doctor
+    from autopilot.config import Config
+
+    def broken(config: Config) -> doctor.Check:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(doctor, "check_image", broken)
+    checks = {c.name: c for c in doctor.run_checks(Config(), offline=True)}
+    assert checks["image"].status == "fail"
+    assert "RuntimeError: boom" in checks["image"].detail

@@ -95,3 +95,17 @@ def test_paths_follow_environment_overrides(
     monkeypatch.setenv("AUTOPILOT_DATA_DIR", str(tmp_path / "data"))
     assert config.config_path() == tmp_path / "cfg" / "config.toml"
     assert config.user_data_dir_for("ana") == tmp_path / "data" / "users" / "ana"
+
+
+def test_set_value_writes_strings_that_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    awkward = 'line one\nline "two"\ttabbed \\ back\x01'
+    config.set_value("user", awkward, path)
+    assert config.load(path, environ={}).user == awkward
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_numbers_must_be_finite(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path / "c.toml", f"[sandbox]\ncpus = {value}\n")
+    with pytest.raises(ConfigError, match=r"sandbox\.cpus"):
+        config.load(path, environ={})

@@ -62,3 +62,30 @@ def test_fail_keyring_backend_means_file_store(monkeypatch: pytest.MonkeyPatch) 
     kind, description = keys.backend_description()
     assert kind == "file"
     assert "0600" in description
+
+
+class _BrokenKeyring:
+    """A keyring whose backend fails (locked, D-Bus gone): what Secret Service does."""
+
+    def get_password(self, service: str, name: str) -> str | None:
+        raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown")
+
+    def set_password(self, service: str, name: str, key: str) -> None:
+        raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown")
+
+
+def test_a_failing_keyring_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    store = keys._KeyringStore(_BrokenKeyring(), object())
+    monkeypatch.setattr(keys, "_store", lambda: store)
+    with pytest.raises(ConfigError, match="keyring") as caught:
+        keys.get_key("openai")
+    assert caught.value.hint and "AUTOPILOT_KEYRING=0" in caught.value.hint
+    with pytest.raises(ConfigError, match="keyring"):
+        keys.set_key("openai", "sk-test-1234567890abcd")
+
+
+def test_mask_hides_most_of_a_short_key() -> None:
+    for key in ("123456789", "abcdefghijkl", "sk-abcdefghijk"):
+        masked = keys.mask(key)
+        assert sum(c not in "*…" for c in masked) <= len(key) // 2, masked

@@ -121,6 +121,12 @@ def test_argument_conditions() -> None:
         ("https://8.8.8.8/", False),
         ("http://172.32.0.1/", False),
         ("https://docs.python.org", False),
+        # Spellings a browser reads as this machine (WHATWG: "\\" is "/", tabs vanish).
+        ("http://127.0.0.1\\@example.com/", True),
+        ("http://127.0.0.1:80\\@example.com/", True),
+        ("http:127.0.0.1/", True),
+        ("https:/localhost/", True),
+        ("http://12\t7.0.0.1/", True),
     ],
 )
 def test_private_address(value: str, private: bool) -> None:
@@ -135,7 +141,11 @@ def test_shipped_defaults() -> None:
     assert decide("web.fetch", {"url": "file:///etc/passwd"}).effect == "ask"
     assert decide("web.fetch", {"url": "http://127.0.0.1:9/"}).effect == "ask"
     assert decide("browser.open", {"url": "https://example.org"}).effect == "allow"
-    assert decide("browser.open", {"url": "HTTP://127.0.0.1:8000/"}).effect == "allow"
+    # The browser reaches this machine and the local network only as web.fetch does: asked.
+    assert (
+        decide("browser.open", {"url": "HTTP://127.0.0.1:8000/"}).rule.name == "browser-open-local"
+    )
+    assert decide("browser.open", {"url": "http://169.254.169.254/"}).effect == "ask"
     assert decide("browser.open", {"url": "file:///etc/passwd"}).effect == "ask"
     assert decide("browser.open", {"url": "chrome://settings"}).effect == "ask"
     assert decide("browser.click", {"ref": "e3", "text": ""}).effect == "allow"

@@ -210,3 +210,52 @@ async def test_pip_install_with_network_makes_a_package_importable(
         assert installed.value == "0", installed.stderr
         result = await sandbox.run("import tomli_w\ntomli_w.dumps({'a': 1})")
         assert result.value == "'a = 1\\n'"
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"memory": "lots"}, "memory"),  # refused by the docker SDK
+        ({"memory": "1k"}, "memory"),  # refused by the engine
+        ({"cpus": 999.0}, "CPUs"),
+    ],
+)
+async def test_settings_docker_refuses_are_a_one_line_sandbox_error(
+    sandbox_image: str, workspace: Path, changes: dict[str, object], said: str
+) -> None:
+    from autopilot.errors import SandboxError
+
+    sandbox = DockerSandbox(
+        config_for_tests(**changes), session_id="test-refused", workspace=workspace
+    )
+    try:
+        with pytest.raises(SandboxError, match=said) as caught:
+            await sandbox.start()
+    finally:
+        await sandbox.close()
+    message = str(caught.value)
+    assert "\n" not in message and "http+docker" not in message
+    assert caught.value.hint and "sandbox." in caught.value.hint
+    assert not [c for c in list_sandboxes(docker_client()) if c.session == "test-refused"]
+
+
+async def test_a_planted_link_cannot_make_the_host_write_outside_the_workspace(
+    fresh_sandbox: DockerSandbox, tmp_path: Path
+) -> None:
+    """The host saves long outputs into the workspace, which the sandbox controls: a link
+    planted there must not carry the host's write to a host file (a sandbox escape)."""
+    victim_dir = tmp_path / "host-only"
+    victim_dir.mkdir()
+    victim = victim_dir / "bashrc"
+    victim.write_text("original\n")
+    name = f"{fresh_sandbox.session_id}-{fresh_sandbox._cells + 2:04d}.txt"
+    plant = (
+        "import os\n"
+        "os.makedirs('/workspace/.autopilot/outputs', exist_ok=True)\n"
+        f"os.symlink({str(victim)!r}, '/workspace/.autopilot/outputs/{name}')"
+    )
+    assert (await fresh_sandbox.run(plant)).ok
+    flood = await fresh_sandbox.run("print('echo pwned # ' * 1000)")
+    assert flood.truncated and flood.full_output_path is None
+    assert victim.read_text() == "original\n"
+    assert (await fresh_sandbox.run("print('still fine')")).stdout == "still fine\n"

@@ -74,3 +74,52 @@ async def test_local_backend_tool_bridge(tmp_path: Path) -> None:
     async with sandbox:
         result = await sandbox.run("web.search('cats')")
     assert result.value == "{'tool': 'web.search', 'args': {'query': 'cats', 'limit': 3}}"
+
+
+async def test_a_tool_call_cut_off_by_the_end_of_its_cell_is_answered(tmp_path: Path) -> None:
+    """A thread's call still waiting on the host when the cell ends must not hang forever."""
+    never = asyncio.Event()
+
+    async def handler(request: ToolRequest) -> object:
+        await never.wait()  # e.g. the person has not answered the approval yet
+        return "too late"
+
+    sandbox = create_sandbox(
+        SandboxConfig(backend="local"), session_id="local-cut", workspace=tmp_path
+    )
+    sandbox.set_tool_handler(handler, [ToolSpec("demo", "wait", "()", "")])
+    code = (
+        "import threading, time\n"
+        "late = {}\n"
+        "def call():\n"
+        "    try:\n"
+        "        late['value'] = demo.wait()\n"
+        "    except ToolError as exc:\n"
+        "        late['error'] = str(exc)\n"
+        "worker = threading.Thread(target=call)\n"
+        "worker.start()\n"
+        "time.sleep(0.3)"  # the call is in flight when the cell ends
+    )
+    async with sandbox:
+        await sandbox.run(code)
+        result = await sandbox.run("worker.join(5)\n(worker.is_alive(), late)")
+    assert result.value is not None and result.value.startswith("(False, {'error': ")
+    assert "cell ended" in result.value
+
+
+async def test_a_cell_forging_a_huge_frame_only_loses_its_runner(tmp_path: Path) -> None:
+    """Code can write to the channel's descriptor: a forged 2 GiB frame ends that runner
+    (and is reported), it never makes the host buffer gigabytes or hang."""
+    sandbox = create_sandbox(
+        SandboxConfig(backend="local", timeout_s=20.0), session_id="local-forge", workspace=tmp_path
+    )
+    forge = (
+        "import os, struct, time\n"
+        "os.write(601, "  # the runner parks the channel at 600 (in) and 601 (out)
+        "struct.pack('>II', 2, 2**31) + b'{}' + b'x' * 65536)\n"
+        "time.sleep(30)"
+    )
+    async with sandbox:
+        result = await asyncio.wait_for(sandbox.run(forge), 15)
+        assert result.state_lost and result.error is not None
+        assert (await sandbox.run("1 + 1")).value == "2"

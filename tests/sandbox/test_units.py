@@ -115,3 +115,108 @@ def test_runner_bootstrap_runs_in_a_plain_subprocess(tmp_path: Path) -> None:
     assert frames[1][1] == b"hi\n"
     assert frames[2][0]["value"] == "42"
     assert json.dumps(frames[2][0])  # plain JSON headers
+
+
+async def test_a_client_closed_while_the_loop_is_behind_still_reports_closed() -> None:
+    """Closing while every read batch waits for the loop must not leave waiters hanging."""
+    import asyncio
+    import queue
+
+    from autopilot.sandbox import _client
+
+    class Pipe:
+        def __init__(self) -> None:
+            self.chunks: queue.Queue[bytes] = queue.Queue()
+
+        def send(self, data: bytes) -> None:
+            pass
+
+        def recv(self) -> bytes:
+            return self.chunks.get(timeout=10)
+
+        def close(self) -> None:
+            self.chunks.put(b"")
+
+    pipe = Pipe()
+    client = _client.RunnerClient(pipe, asyncio.get_running_loop())
+    for _ in range(_client.MAX_BATCHES_IN_FLIGHT):  # the loop is busy: no batch is taken
+        assert client._in_flight.acquire(timeout=1)
+    pipe.chunks.put(encode_frame({"type": "pong", "id": 1}))
+    await asyncio.sleep(0.1)  # the reader now waits for room
+    client._stopping = True  # what close() sets, without closing the pipe under it
+    await asyncio.wait_for(asyncio.shield(client.closed), 5)
+    assert client.ready.done()
+
+
+def test_the_home_folder_and_autopilots_own_folders_are_never_mounted(tmp_path: Path) -> None:
+    """A workspace holding ~ (or ~/.local/share/autopilot, where keys may live) would hand
+    the sandboxed code the person's keys, ssh keys and shell start-up files."""
+    import pytest
+
+    from autopilot.config import SandboxConfig, data_dir
+    from autopilot.errors import SandboxError
+    from autopilot.sandbox.docker_sandbox import DockerSandbox
+
+    def spec(workspace: Path) -> object:
+        sandbox = DockerSandbox(
+            SandboxConfig(), session_id="s", workspace=workspace, client=object()
+        )
+        return sandbox.container_spec()
+
+    for refused in (Path.home(), Path("/"), data_dir().parent):
+        with pytest.raises(SandboxError, match="working folder") as caught:
+            spec(refused)
+        assert caught.value.hint and "sandbox.workspace" in caught.value.hint
+    _create, host = spec(tmp_path)  # type: ignore[misc]
+    assert host["binds"] == {str(tmp_path.resolve()): {"bind": "/workspace", "mode": "rw"}}
+
+
+def _spill(collector: OutputCollector) -> tuple[str, str, bool, str | None]:
+    collector.add("stdout", "PAYLOAD " * 50)
+    return collector.finish()
+
+
+def test_saved_output_never_follows_a_link_the_sandbox_planted(tmp_path: Path) -> None:
+    """The sandbox owns the workspace: a symlink there must not make the host write elsewhere."""
+    workspace, outside = tmp_path / "ws", tmp_path / "outside"
+    workspace.mkdir()
+    outside.mkdir()
+    victim = outside / "bashrc"
+    victim.write_text("original\n")
+    # the file itself is a link to a host file
+    (workspace / "out").mkdir()
+    (workspace / "out" / "cell-1.txt").symlink_to(victim)
+    collector = OutputCollector(
+        100, workspace / "out" / "cell-1.txt", "/w/out/cell-1.txt", workspace
+    )
+    stdout, _, truncated, path = _spill(collector)
+    assert truncated and path is None and "could not be saved" in stdout
+    # a folder on the way is a link to a host folder
+    (workspace / ".autopilot").symlink_to(outside)
+    collector = OutputCollector(100, workspace / ".autopilot" / "x.txt", "/w/x.txt", workspace)
+    assert _spill(collector)[3] is None
+    assert victim.read_text() == "original\n" and sorted(p.name for p in outside.iterdir()) == [
+        "bashrc"
+    ]
+    # a FIFO would block the host for ever: refused at once
+    os.mkfifo(workspace / "out" / "cell-2.txt")
+    collector = OutputCollector(
+        100, workspace / "out" / "cell-2.txt", "/w/out/cell-2.txt", workspace
+    )
+    assert _spill(collector)[3] is None
+    # the normal case still saves the whole output, creating the folders
+    collector = OutputCollector(100, workspace / "new" / "deep" / "c.txt", "/w/c.txt", workspace)
+    assert _spill(collector)[3] == "/w/c.txt"
+    assert (workspace / "new" / "deep" / "c.txt").read_text() == "PAYLOAD " * 50
+
+
+def test_a_frame_claiming_gigabytes_is_refused_before_it_is_buffered() -> None:
+    """Code in the sandbox can write to the channel: it must not make the host buffer 4 GiB."""
+    import pytest
+
+    from autopilot.sandbox._protocol import FRAME, MAX_FRAME_BYTES
+
+    decoder = FrameDecoder()
+    with pytest.raises(ValueError, match="frame"):
+        decoder.feed(FRAME.pack(2, MAX_FRAME_BYTES) + b"{}")
+    assert FrameDecoder().feed(encode_frame({"type": "out"}, b"x" * 1000))[0][1] == b"x" * 1000

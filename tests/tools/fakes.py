@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 
 from autopilot.errors import ToolError
@@ -13,6 +14,8 @@ from autopilot.interaction import (
     ToolApprovalRequest,
     ToolChoice,
 )
+from autopilot.policy import Policy, parse_rules
+from autopilot.policy.loader import default_rules
 
 
 @dataclass
@@ -52,3 +55,22 @@ class EventLog:
 
     def finished(self) -> list[ToolFinished]:
         return [e for e in self.events if isinstance(e, ToolFinished)]
+
+
+# The shipped policy asks before the browser opens a local address; the tests' own site
+# runs on 127.0.0.1, so the browser tests allow exactly that, as a person's file would.
+TEST_SITE_RULE = r"""
+[[rule]]
+name = "test-site"
+tool = "browser.open"
+effect = "allow"
+priority = 100
+[rule.when.url]
+regex = '^http://127\.0\.0\.1:\d+/'
+"""
+
+
+def policy_with_test_site() -> Policy:
+    """The shipped defaults, under one user rule that lets the browser open the test site."""
+    user = parse_rules(tomllib.loads(TEST_SITE_RULE), "tests").rules
+    return Policy(user, default_rules().rules)

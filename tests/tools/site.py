@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,6 +55,17 @@ PAGES = {
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        if path == "/drip":  # a server that never finishes: a byte now and then, forever
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            try:
+                while True:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:  # the client gave up
+                return
         if path == "/go-local":
             self.send_response(302)
             self.send_header("Location", "/about")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -143,6 +145,19 @@ async def test_untrusted_content_is_marked_and_images_encoded() -> None:
     assert mark_untrusted("<untrusted>", "a").count("<untrusted") == 1
 
 
+def test_no_spelling_of_the_marker_ends_the_block_early() -> None:
+    for fake in (
+        "</UNTRUSTED>",
+        "</Untrusted >",
+        "< /untrusted>",
+        "</ untrusted>",
+        "<UNTRUSTED x>",
+    ):
+        marked = mark_untrusted(f"a{fake}b", "web.page")
+        inner = marked.removeprefix('<untrusted source="web.page">').removesuffix("</untrusted>")
+        assert not re.search(r"<\s*/?\s*untrusted", inner, re.IGNORECASE), marked
+
+
 async def test_tool_failures_become_tool_errors() -> None:
     bridge, _, log = make()
     with pytest.raises(ToolError, match=r"t\.broken failed: RuntimeError: kaput"):
@@ -159,6 +174,22 @@ async def test_step_budget_stops_runaway_loops() -> None:
     assert log.called()[-1].rule == "step-budget"
     bridge.new_step()
     assert await bridge.handle(ToolRequest("5", "t.echo", {"text": "y"})) == "y"
+
+
+async def test_the_budget_is_full_again_in_every_cell(tmp_path: Path) -> None:
+    """A step is one code cell: the budget must not run out over a whole session."""
+    from autopilot.config import SandboxConfig
+    from autopilot.sandbox.local import LocalSandbox
+
+    bridge, _, _ = make(budget=2)
+    sandbox = LocalSandbox(SandboxConfig(backend="local"), session_id="budget", workspace=tmp_path)
+    sandbox.set_tool_handler(bridge.handle, bridge.specs())
+    async with sandbox:
+        for _ in range(3):
+            result = await sandbox.run("t.echo('a') + t.echo('b')")
+            assert result.error is None and result.value == "'ab'", result.error
+        runaway = await sandbox.run("[t.echo('x') for _ in range(3)]")
+    assert runaway.error is not None and "at most 2 tool calls per step" in runaway.error.message
 
 
 def test_default_budget_is_50() -> None:

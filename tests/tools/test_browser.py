@@ -15,7 +15,7 @@ from autopilot.errors import PermissionDenied, ToolError
 from autopilot.policy import load_policy
 from autopilot.sandbox.base import ToolRequest
 from autopilot.tools import ToolBridge, create_registry
-from tests.tools.fakes import EventLog, ScriptedInteraction
+from tests.tools.fakes import EventLog, ScriptedInteraction, policy_with_test_site
 from tests.tools.site import LocalSite
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -38,7 +38,7 @@ async def browser() -> AsyncIterator[Browser]:
     interaction = ScriptedInteraction()
     registry = create_registry(Config(), interaction, groups=("browser",))
     log = EventLog()
-    bridge = ToolBridge(registry, load_policy(Config()), interaction, log, step_budget=10_000)
+    bridge = ToolBridge(registry, policy_with_test_site(), interaction, log, step_budget=10_000)
     yield Browser(bridge, log, interaction)
     await registry.aclose()
 
@@ -170,3 +170,44 @@ async def test_a_crashed_browser_is_started_again(browser: Browser, site: LocalS
     await session._browser.close()  # as good as a crash for the session: disconnected
     obs = await browser("open", url=site.url + "/")
     assert obs["title"].endswith(">Test Home</untrusted>")
+
+
+async def test_the_shipped_policy_asks_before_opening_a_local_page(site: LocalSite) -> None:
+    interaction = ScriptedInteraction(default="deny")
+    registry = create_registry(Config(), interaction, groups=("browser",))
+    bridge = ToolBridge(registry, load_policy(Config()), interaction)
+    try:
+        for url in (site.url + "/", site.url.replace("http://", "http:") + "/about"):
+            with pytest.raises(PermissionDenied, match="denied by the person"):
+                await bridge.handle(ToolRequest("1", "browser.open", {"url": url}))
+        # "http:host" is how a browser may read "http://host": asked too, by the scheme rule.
+        rules = [r.rule for r in interaction.tool_requests]
+        assert rules == ["browser-open-local", "browser-open-other-scheme"]
+    finally:
+        await registry.aclose()
+
+
+async def test_a_public_page_cannot_take_the_browser_to_a_local_address(
+    browser: Browser, site: LocalSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autopilot.tools import browser as browser_tools
+
+    real = browser_tools.is_private_address
+    # The test site plays a public one; only /about (where /go-local redirects) is local.
+    monkeypatch.setattr(
+        browser_tools, "is_private_address", lambda url: real(url) and "/about" in url
+    )
+    with pytest.raises(
+        ToolError, match=r"refused to let the page reach the local address .*/about"
+    ):
+        await browser("open", url=site.url + "/go-local")  # a server-side redirect
+    obs = await browser("open", url=site.url + "/")
+    with pytest.raises(
+        ToolError, match=r"refused to let the page reach the local address .*/about"
+    ):
+        await browser("click", text="About us")  # a link
+    page = browser.bridge.registry.get("browser.open").func.__self__._page  # type: ignore[union-attr]
+    assert obs["url"] == site.url + "/" and "/about" not in page.url  # it never got there
+    monkeypatch.undo()
+    # Opened directly, where the policy had its say, the local page is fine.
+    assert (await browser("open", url=site.url + "/go-local"))["url"] == site.url + "/about"

@@ -13,10 +13,9 @@ import pytest
 from autopilot.config import Config
 from autopilot.errors import PermissionDenied
 from autopilot.events import ToolCalled, ToolFinished, from_dict, to_dict
-from autopilot.policy import load_policy
 from autopilot.sandbox.base import ToolRequest
 from autopilot.tools import ToolBridge, create_registry
-from tests.tools.fakes import EventLog, ScriptedInteraction
+from tests.tools.fakes import EventLog, ScriptedInteraction, policy_with_test_site
 from tests.tools.site import INJECTION, LocalSite
 
 FAKE_KEY = "sk-test-0123456789"
@@ -27,7 +26,7 @@ async def test_page_instructions_cannot_drive_the_desktop(site: LocalSite) -> No
     interaction = ScriptedInteraction(default="deny")
     log = EventLog()
     registry = create_registry(Config(), interaction, groups=("browser", "desktop"))
-    bridge = ToolBridge(registry, load_policy(Config()), interaction, log)
+    bridge = ToolBridge(registry, policy_with_test_site(), interaction, log)
     try:
         await bridge.handle(ToolRequest("1", "browser.open", {"url": site.url + "/injection"}))
         page = await bridge.handle(ToolRequest("2", "browser.read", {}))

@@ -20,9 +20,8 @@ import pytest_asyncio
 from autopilot import events as ev
 from autopilot.config import Config, SandboxConfig
 from autopilot.llm.scripted import ScriptedLLM
-from autopilot.policy import load_policy
 from autopilot.tools import ToolBridge, create_registry
-from tests.tools.fakes import EventLog, ScriptedInteraction
+from tests.tools.fakes import EventLog, ScriptedInteraction, policy_with_test_site
 from tests.tools.site import INJECTION, LocalSite
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -61,7 +60,7 @@ async def rig(sandbox_image: str) -> AsyncIterator[Rig]:
     interaction = ScriptedInteraction(default="deny")
     log = EventLog()
     registry = create_registry(Config(), interaction, groups=("browser", "desktop"))
-    bridge = ToolBridge(registry, load_policy(Config()), interaction, log)
+    bridge = ToolBridge(registry, policy_with_test_site(), interaction, log)
     sandbox = DockerSandbox(SANDBOX, session_id="test-tools-e2e", workspace=workspace)
     sandbox.set_tool_handler(bridge.handle, bridge.specs())
     await sandbox.start()
@@ -146,7 +145,7 @@ async def test_agent_obeying_an_injection_is_stopped_by_the_policy(
         ]
     )
     interaction = ScriptedInteraction(default="deny")
-    bridge = ToolBridge(rig.bridge.registry, load_policy(Config()), interaction)
+    bridge = ToolBridge(rig.bridge.registry, policy_with_test_site(), interaction)
     agent = Agent(
         llm=llm,
         sandbox=rig.sandbox,

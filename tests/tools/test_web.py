@@ -140,3 +140,16 @@ def _registry():
     from autopilot.tools import create_registry
 
     return create_registry(Config(), ScriptedInteraction(), groups=("web",))
+
+
+@pytest.mark.integration
+def test_fetch_of_a_page_that_never_ends_gives_up_in_time(
+    site: LocalSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setattr(web, "FETCH_DEADLINE_S", 1.0)
+    began = time.monotonic()
+    with pytest.raises(ToolError, match=r"web\.fetch .*/drip: no complete answer within 1 s"):
+        web.fetch(site.url + "/drip")
+    assert time.monotonic() - began < 5

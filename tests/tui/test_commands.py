@@ -86,6 +86,20 @@ async def test_export_writes_markdown(make_app, tmp_path):
     assert "## Answer\n\nThe answer is **42**." in text
 
 
+async def test_export_never_follows_a_link_the_sandbox_planted(make_app, tmp_path):
+    victim = tmp_path.parent / f"{tmp_path.name}-victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "out.md").symlink_to(victim)  # what sandboxed code could leave in /workspace
+    app, made = make_app([answer_turn("one")])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: made)
+        await send(pilot, "hi")
+        await wait_until(pilot, lambda: widgets(app, "FinalAnswerView"))
+        await send(pilot, "/export out.md")
+        await wait_until(pilot, lambda: any("cannot write" in t for t in toasts(app)))
+    assert victim.read_text() == "precious"
+
+
 async def test_palette_runs_the_same_actions(make_app):
     app, _ = make_app([])
     async with app.run_test(size=SIZE) as pilot:
