@@ -179,6 +179,9 @@ class Agent:
             if not self._announced:
                 self._announced = True
                 yield self._record(self._session_started())
+                # The local backend runs code UNISOLATED: every front end must say so.
+                if warning := getattr(self.sandbox, "warning", None):
+                    yield self._record(ev.Notice(level="warning", message=str(warning)))
             while self._pending:
                 yield self._record(self._pending.pop(0))
             yield self._record(ev.UserMessage(text=text))

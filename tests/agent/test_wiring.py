@@ -147,3 +147,15 @@ async def test_approval_mode_can_change_mid_session() -> None:
     events = await collect(agent, "go")
     decisions = of_type(events, ev.CodeDecision)
     assert [(d.decision, d.by) for d in decisions] == [("run", "mode")]
+
+
+async def test_an_unisolated_sandbox_is_announced_as_a_warning() -> None:
+    sandbox = FakeSandbox()
+    sandbox.warning = "code runs UNISOLATED on this machine"  # what LocalSandbox says
+    agent = make_agent(["hello"], sandbox=sandbox)
+    events = await collect(agent, "hi")
+    notices = of_type(events, ev.Notice)
+    assert [(n.level, n.message) for n in notices] == [
+        ("warning", "code runs UNISOLATED on this machine")
+    ]
+    assert events.index(notices[0]) < events.index(of_type(events, ev.UserMessage)[0])

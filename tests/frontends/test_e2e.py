@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from autopilot.config import Config
 from autopilot.interaction import AutoApprove
 from autopilot.llm import ScriptedLLM
 from autopilot.sandbox.fake import FakeSandbox
+from tests.support.scripted_server import server_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -30,33 +32,12 @@ USER = "e2e"
 @pytest.fixture
 def model_server(tmp_path: Path) -> Iterator[callable]:
     """Start ``python -m tests.support.scripted_server`` with a script; yields a starter."""
-    processes: list[subprocess.Popen[str]] = []
+    with contextlib.ExitStack() as servers:
 
-    def start(replies: list[str]) -> str:
-        script = tmp_path / f"script{len(processes)}.json"
-        script.write_text(json.dumps(replies))
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.support.scripted_server",
-                "--port",
-                "0",
-                "--script",
-                str(script),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        processes.append(process)
-        assert process.stdout is not None
-        return process.stdout.readline().strip()
+        def start(replies: list[str]) -> str:
+            return servers.enter_context(server_process(replies, tmp_path))
 
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(10)
+        yield start
 
 
 def autopilot(

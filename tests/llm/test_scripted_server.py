@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -12,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.scripted_server import ScriptedServer
+from tests.support.scripted_server import ScriptedServer, server_process
 
 pytestmark = pytest.mark.integration
 
@@ -120,33 +118,10 @@ def test_models_endpoint(scripted_server: ScriptedServer) -> None:
 
 
 def test_runs_as_a_process_printing_its_url_first(tmp_path: Path) -> None:
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps(["from the process"]))
     log = tmp_path / "requests.jsonl"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.scripted_server",
-            "--port",
-            "0",
-            "--script",
-            str(script),
-            "--log",
-            str(log),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
+    with server_process(["from the process"], tmp_path, log=log) as url:
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
         _, _, raw = post(url, chat("ping", stream=True))
         assert sse_text(raw)[0] == "from the process"
         logged = [json.loads(line) for line in log.read_text().splitlines()]
         assert logged[0]["body"]["messages"][0]["content"] == "ping"
-    finally:
-        process.terminate()
-        assert process.wait(timeout=5) == 0

@@ -54,15 +54,17 @@ the request sets ``stream_options.include_usage`` a final chunk carries the usag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import select
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -464,6 +466,35 @@ def _estimate_usage(body: Mapping[str, Any], text: str) -> dict[str, int]:
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+
+
+@contextlib.contextmanager
+def server_process(script: Any, workdir: Path, *, log: Path | None = None) -> Iterator[str]:
+    """Run the server as its own process (for tests of the real binary); yields its URL.
+
+    ``script`` is written to ``workdir/script*.json`` in the format described above."""
+    path = workdir / f"script-{time.monotonic_ns()}.json"
+    path.write_text(json.dumps(script))
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.support.scripted_server",
+        "--port",
+        "0",
+        "--script",
+        str(path),
+    ]
+    if log is not None:
+        argv += ["--log", str(log)]
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        # SIGTERM is its normal way out: anything but a clean exit is a bug in the server.
+        assert process.wait(10) == 0, f"scripted server exited with {process.returncode}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

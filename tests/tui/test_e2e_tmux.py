@@ -18,6 +18,7 @@ import pytest
 
 from autopilot import events as ev
 from autopilot.config import user_data_dir_for
+from tests.support.scripted_server import server_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -31,28 +32,8 @@ SCRIPT = [
 
 @pytest.fixture
 def model_url(tmp_path: Path) -> Iterator[str]:
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps(SCRIPT))
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.scripted_server",
-            "--port",
-            "0",
-            "--script",
-            str(script),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None
-    try:
-        yield server.stdout.readline().strip()
-    finally:
-        server.terminate()
-        server.wait(10)
+    with server_process(SCRIPT, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
