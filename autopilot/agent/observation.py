@@ -58,7 +58,8 @@ def format_result(
     if result.stderr:
         parts.append("stderr:\n" + cap(result.stderr.rstrip("\n"), limit))
     if result.value is not None:
-        parts.append("Value: " + cap(result.value, limit))
+        # "Value: 5050" read to small models as a variable named Value; `_` really holds it.
+        parts.append("Last expression (kept in _): " + cap(result.value, limit))
     if result.truncated and result.full_output_path:
         parts.append(f"(the output was cut; all of it is in {result.full_output_path})")
     parts.extend(image_notes)

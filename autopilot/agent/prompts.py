@@ -68,7 +68,7 @@ def system_prompt(tools: Any = None, style: str = "full") -> str:
     ``prompt_text()``, or None."""
     tool_text = ""
     if tools is not None:
-        # Small models get signatures only: every prompt token costs them seconds on a CPU.
+        # Small models get the names only: every prompt token costs them seconds on a CPU.
         text = (
             tools.prompt_text(brief=True) if style == "compact" else tools.prompt_text()
         ).strip()

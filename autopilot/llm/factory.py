@@ -16,7 +16,8 @@ def create_llm(config: Config) -> LLM:
     if not config.model.strip():
         raise ConfigError(
             "no model is configured",
-            hint="set one with `autopilot config set model openai/gpt-4o-mini` or pass --model",
+            hint="set one with `autopilot config set model openai/gpt-4o-mini` or pass --model; "
+            "without an API key, `--local` runs an embedded model",
         )
     from autopilot.keys import get_key
     from autopilot.llm._providers import provider_of

@@ -105,19 +105,13 @@ class ToolRegistry:
     def prompt_text(self, *, brief: bool = False) -> str:
         """The tools as the model sees them: one block per group, signature + docstring.
 
-        ``brief`` gives signatures only, for small models whose every prompt token costs."""
+        ``brief`` gives the names only (the stubs carry the docstrings, so ``help()`` in the
+        sandbox shows the rest), for small models whose every prompt token costs seconds."""
         if not self.tools:
             return ""
         if brief:
-            return "\n".join(
-                [UNTRUSTED_NOTE]
-                + [
-                    " ".join(
-                        t.qualified_name + t.signature_text for t in self._ordered() if t.group == g
-                    )
-                    for g in self.groups()
-                ]
-            )
+            names = ", ".join(t.qualified_name for t in self._ordered())
+            return f"{UNTRUSTED_NOTE}\nAlready defined (help(name) shows how to call one): {names}"
         lines: list[str] = [UNTRUSTED_NOTE, ""]
         for group in self.groups():
             lines.append(f"# {group}")

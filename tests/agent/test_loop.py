@@ -206,7 +206,7 @@ async def test_trailing_expression_value_is_shown() -> None:
     agent = make_agent(["```python\nx = [1, 2]\nx\n```", "done"])
     events = await collect(agent, "go")
     assert of_type(events, ev.CodeFinished)[0].value == "[1, 2]"
-    assert "Value: [1, 2]" in agent.llm.calls[1].messages[-1].content
+    assert "Last expression (kept in _): [1, 2]" in agent.llm.calls[1].messages[-1].content
 
 
 async def test_llm_error_ends_the_turn_with_a_clear_error() -> None:

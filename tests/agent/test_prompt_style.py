@@ -41,8 +41,10 @@ def test_compact_prompt_is_short_and_keeps_the_essentials() -> None:
     assert len(compact) < len(full) * 0.6 and len(compact) // 4 < 350
     for needle in ("```python", "final_answer(", "/workspace", "print(", "Example"):
         assert needle in compact
-    # The full prompt's file example made the 0.5B read files that did not exist yet.
-    assert "os.path.exists" not in compact and ".csv" not in compact
+    # The full prompt's file example (reading sales.csv) made the 0.5B read files that did not
+    # exist yet: the compact example writes its file before it reads it.
+    assert "os.path.exists" not in compact and "sales.csv" not in compact
+    assert compact.index(".to_csv(") < compact.index(".read_csv(")
 
 
 async def test_the_agent_uses_the_compact_prompt_for_the_local_model() -> None:

@@ -28,6 +28,7 @@ def _text(model: str, version: str) -> str:
             "  [b]autopilot config set model openai/gpt-4o-mini[/b]   (any litellm model name)",
             "  [b]autopilot keys set openai[/b]                       (stores the API key)",
             "  local server: [b]autopilot config set api_base http://localhost:8080/v1[/b]",
+            "  no API key: [b]autopilot --local[/b]                 (a small model, runs here)",
         ]
     lines += ["", f"[dim]{_esc(SHORT_KEYS)}[/dim]"]
     return "\n".join(lines)
