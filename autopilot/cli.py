@@ -113,9 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for module_name in COMMAND_MODULES:
-        module = _import_command_module(module_name)
-        if module is not None:
-            module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     for choice in subparsers.choices.values():
         add_global_flags(choice)
         for action in choice._actions:  # nested commands (config show, keys set …)
@@ -123,15 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
                 for nested in action.choices.values():
                     add_global_flags(nested)
     return parser
-
-
-def _import_command_module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:  # that package has no commands yet
-            return None
-        raise
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
